@@ -1,0 +1,247 @@
+"""The Trainer step: one tf_keras model with a shared trunk and one head per configured task.
+
+``run_fn`` is called by the TFX Trainer. It builds the model from the pipeline configuration
+(carried in ``custom_config``), trains it with per-task losses and loss weights and early
+stopping on the ``validation`` split, and saves a SavedModel with two signatures:
+
+* ``serving_default``: serialized ``tf.Example``s in, a dict keyed by task name out, each in
+  the label's own unit (a ``log1p``-trained head is returned through ``expm1``);
+* ``transform_features``: serialized ``tf.Example``s in, the transformed features out (TFMA
+  uses it to slice by bucketed columns such as ``age_band``).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
+
+import tensorflow as tf  # noqa: E402
+import tensorflow_transform as tft  # noqa: E402
+import tf_keras as keras  # noqa: E402
+from tensorflow.python.autograph.core import config as autograph_config  # noqa: E402
+from tfx import v1 as tfx  # noqa: E402
+from tfx_bsl.public import tfxio  # noqa: E402
+
+from components.feature_names import (  # noqa: E402
+    missing_indicator_name,
+    transformed_label_name,
+    transformed_name,
+    vocabulary_name,
+)
+from pipeline.config import PipelineConfig, Task, config_from_custom_config  # noqa: E402
+
+# AutoGraph's do-not-convert list names `keras`, not `tf_keras`: without this the first fit()
+# spends ~40 s converting tf_keras internals (see shared/TRAPS.md).
+autograph_config.CONVERSION_RULES = (autograph_config.DoNotConvert("tf_keras"),) + tuple(
+    autograph_config.CONVERSION_RULES
+)
+
+NUM_OOV_BUCKETS = 1
+
+
+def model_input_names(config: PipelineConfig) -> list[str]:
+    """The transformed features the model reads, in a fixed order."""
+    names = []
+    for feature in config.features:
+        names.append(transformed_name(feature.name))
+        if feature.kind in ("numeric", "binary"):
+            names.append(missing_indicator_name(feature.name))
+    return names
+
+
+def build_model(config: PipelineConfig, vocabulary_sizes: dict[str, int]) -> keras.Model:
+    """Builds and compiles the multi-task model.
+
+    Args:
+        config: the pipeline configuration; its features become inputs and its tasks heads.
+        vocabulary_sizes: the vocabulary size of each categorical feature, by feature name
+            (without the out-of-vocabulary bucket).
+
+    Returns:
+        A compiled ``keras.Model`` whose outputs are named after the tasks, each [batch, 1].
+
+    Raises:
+        KeyError: if a categorical feature has no vocabulary size.
+    """
+    training = config.training
+    keras.utils.set_random_seed(training.seed)
+    inputs: dict[str, keras.Input] = {}
+    encoded = []
+    for feature in config.features:
+        name = transformed_name(feature.name)
+        if feature.kind == "categorical":
+            inputs[name] = keras.Input(shape=(1,), name=name, dtype=tf.int64)
+            embedding = keras.layers.Embedding(
+                vocabulary_sizes[feature.name] + NUM_OOV_BUCKETS,
+                training.categorical_embedding_dim,
+                name=f"{feature.name}_embedding",
+            )(inputs[name])
+            encoded.append(keras.layers.Flatten()(embedding))
+        else:
+            inputs[name] = keras.Input(shape=(1,), name=name, dtype=tf.float32)
+            missing = missing_indicator_name(feature.name)
+            inputs[missing] = keras.Input(shape=(1,), name=missing, dtype=tf.float32)
+            encoded.extend([inputs[name], inputs[missing]])
+
+    trunk = keras.layers.Concatenate(name="shared_inputs")(encoded)
+    for i, units in enumerate(training.hidden_units):
+        trunk = keras.layers.Dense(units, activation="relu", name=f"shared_dense_{i}")(trunk)
+        if training.dropout > 0:
+            trunk = keras.layers.Dropout(training.dropout, name=f"shared_dropout_{i}")(trunk)
+
+    outputs = {}
+    losses = {}
+    metrics = {}
+    for task in config.tasks:
+        head = trunk
+        if training.head_units > 0:
+            head = keras.layers.Dense(
+                training.head_units, activation="relu", name=f"{task.name}_hidden"
+            )(head)
+        if task.type == "binary_classification":
+            outputs[task.name] = keras.layers.Dense(1, activation="sigmoid", name=task.name)(head)
+            losses[task.name] = keras.losses.BinaryCrossentropy()
+            metrics[task.name] = [keras.metrics.AUC(name="auc")]
+        else:
+            outputs[task.name] = keras.layers.Dense(1, name=task.name)(head)
+            losses[task.name] = keras.losses.MeanSquaredError()
+            metrics[task.name] = [keras.metrics.MeanAbsoluteError(name="mae")]
+
+    model = keras.Model(inputs=inputs, outputs=outputs, name="multitask_clinical_model")
+    model.compile(
+        optimizer=keras.optimizers.Adam(learning_rate=training.learning_rate),
+        loss=losses,
+        loss_weights={task.name: task.loss_weight for task in config.tasks},
+        metrics=metrics,
+    )
+    return model
+
+
+def split_features_and_labels(
+    config: PipelineConfig,
+) -> Any:
+    """Returns a ``dataset.map`` function: transformed batch -> (model inputs, labels by task)."""
+    input_names = model_input_names(config)
+
+    def split(batch: dict[str, tf.Tensor]) -> tuple[dict[str, tf.Tensor], dict[str, tf.Tensor]]:
+        features = {name: batch[name] for name in input_names}
+        labels = {task.name: batch[transformed_label_name(task)] for task in config.tasks}
+        return features, labels
+
+    return split
+
+
+def _dataset(
+    file_pattern: list[str],
+    data_accessor: tfx.components.DataAccessor,
+    tf_transform_output: tft.TFTransformOutput,
+    config: PipelineConfig,
+    shuffle: bool,
+) -> tf.data.Dataset:
+    dataset = data_accessor.tf_dataset_factory(
+        file_pattern,
+        tfxio.TensorFlowDatasetOptions(
+            batch_size=config.training.batch_size,
+            shuffle=shuffle,
+            shuffle_seed=config.training.seed,
+            num_epochs=1,
+        ),
+        tf_transform_output.transformed_metadata.schema,
+    )
+    return dataset.map(split_features_and_labels(config)).prefetch(tf.data.AUTOTUNE)
+
+
+def raw_serving_feature_spec(
+    tf_transform_output: tft.TFTransformOutput, config: PipelineConfig
+) -> dict[str, Any]:
+    """The raw feature spec a request is parsed with: the schema's, without the labels."""
+    spec = dict(tf_transform_output.raw_feature_spec())
+    for label in config.label_columns:
+        spec.pop(label, None)
+    return spec
+
+
+def _to_label_unit(task: Task, prediction: tf.Tensor) -> tf.Tensor:
+    if task.label_transform == "log1p":
+        return tf.maximum(tf.math.expm1(prediction), 0.0)
+    return prediction
+
+
+def _serving_signature(model: keras.Model, tf_transform_output, config: PipelineConfig):
+    feature_spec = raw_serving_feature_spec(tf_transform_output, config)
+    input_names = model_input_names(config)
+
+    @tf.function(input_signature=[tf.TensorSpec(shape=[None], dtype=tf.string, name="examples")])
+    def serve_tf_examples(serialized_examples):
+        raw = tf.io.parse_example(serialized_examples, feature_spec)
+        transformed = model.tft_layer(raw)
+        predictions = model({name: transformed[name] for name in input_names}, training=False)
+        return {task.name: _to_label_unit(task, predictions[task.name]) for task in config.tasks}
+
+    return serve_tf_examples
+
+
+def _transform_features_signature(model: keras.Model, tf_transform_output, config):
+    feature_spec = raw_serving_feature_spec(tf_transform_output, config)
+
+    @tf.function(input_signature=[tf.TensorSpec(shape=[None], dtype=tf.string, name="examples")])
+    def transform_features(serialized_examples):
+        raw = tf.io.parse_example(serialized_examples, feature_spec)
+        return model.tft_layer(raw)
+
+    return transform_features
+
+
+def vocabulary_sizes(
+    tf_transform_output: tft.TFTransformOutput, config: PipelineConfig
+) -> dict[str, int]:
+    """The vocabulary size of each categorical feature, read from Transform's output."""
+    return {
+        feature.name: tf_transform_output.vocabulary_size_by_name(vocabulary_name(feature))
+        for feature in config.features_of_kind("categorical")
+    }
+
+
+def run_fn(fn_args: tfx.components.FnArgs) -> None:
+    """Trains the multi-task model and saves it for serving and evaluation.
+
+    Args:
+        fn_args: from the TFX Trainer; ``custom_config`` carries the pipeline configuration,
+            ``train_files`` the training split and ``eval_files`` the validation split used for
+            early stopping.
+    """
+    config = config_from_custom_config(fn_args.custom_config)
+    tf_transform_output = tft.TFTransformOutput(fn_args.transform_output)
+
+    train = _dataset(fn_args.train_files, fn_args.data_accessor, tf_transform_output, config, True)
+    validation = _dataset(
+        fn_args.eval_files, fn_args.data_accessor, tf_transform_output, config, False
+    )
+
+    model = build_model(config, vocabulary_sizes(tf_transform_output, config))
+    model.summary(print_fn=lambda line: tf.get_logger().info(line))
+    callbacks = [
+        keras.callbacks.EarlyStopping(
+            monitor="val_loss",
+            patience=config.training.early_stopping_patience,
+            restore_best_weights=True,
+        ),
+        keras.callbacks.TensorBoard(log_dir=fn_args.model_run_dir, update_freq="epoch"),
+    ]
+    model.fit(
+        train,
+        validation_data=validation,
+        epochs=config.training.epochs,
+        callbacks=callbacks,
+        verbose=2,
+    )
+
+    # Attached to the model so that the saved signatures track the transform graph.
+    model.tft_layer = tf_transform_output.transform_features_layer()
+    signatures = {
+        "serving_default": _serving_signature(model, tf_transform_output, config),
+        "transform_features": _transform_features_signature(model, tf_transform_output, config),
+    }
+    model.save(fn_args.serving_model_dir, save_format="tf", signatures=signatures)

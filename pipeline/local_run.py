@@ -1,0 +1,229 @@
+"""Running the pipeline locally with LocalDagRunner and SQLite ML Metadata, and saying what happened.
+
+``run_local_pipeline`` is what ``local_runner.py`` calls and what the end-to-end tests call in
+process (importing TFX once per test session, not once per run).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import logging
+import os
+import time
+from pathlib import Path
+
+from pipeline.config import PipelineConfig
+
+os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
+
+# Exit codes of the runner, for cron and CI. Documented in the README.
+EXIT_PUSHED = 0
+EXIT_FAILED = 1
+EXIT_DATA_REJECTED = 3
+EXIT_NOT_BLESSED = 4
+
+STATUS_EXIT_CODES = {
+    "pushed": EXIT_PUSHED,
+    "failed": EXIT_FAILED,
+    "data_rejected": EXIT_DATA_REJECTED,
+    "not_blessed": EXIT_NOT_BLESSED,
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class LocalPaths:
+    """Where a local run keeps its state, all below one output root."""
+
+    output_root: Path
+
+    @property
+    def pipeline_root(self) -> Path:
+        return self.output_root / "pipeline_root"
+
+    @property
+    def metadata_path(self) -> Path:
+        return self.output_root / "metadata.sqlite"
+
+    @property
+    def serving_model_dir(self) -> Path:
+        return self.output_root / "serving_model"
+
+
+@dataclasses.dataclass(frozen=True)
+class RunOutcome:
+    """How a local run ended.
+
+    Attributes:
+        status: ``pushed``, ``not_blessed``, ``data_rejected`` or ``failed``.
+        exit_code: the runner's exit code for that status.
+        message: the error message when the run stopped, else ``""``.
+        seconds: wall time of the run (after imports).
+        component_seconds: wall time per component id, in run order.
+    """
+
+    status: str
+    message: str
+    seconds: float
+    component_seconds: dict[str, float]
+
+    @property
+    def exit_code(self) -> int:
+        return STATUS_EXIT_CODES[self.status]
+
+
+class _ProgressHandler(logging.Handler):
+    """Prints one line per component as LocalDagRunner starts and finishes it."""
+
+    def __init__(self, total: int, echo: bool):
+        super().__init__(level=logging.INFO)
+        self.total = total
+        self.echo = echo
+        self.started: dict[str, float] = {}
+        self.seconds: dict[str, float] = {}
+        self.current: str | None = None
+        self.cached: set[str] = set()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.levelno >= logging.ERROR:
+            self._print(f"        {record.levelname}: {record.getMessage()}")
+        elif record.msg == "Component %s is running.":
+            self.current = str(record.args[0])
+            self.started[self.current] = time.monotonic()
+            self._print(f"[{len(self.started):2d}/{self.total}] {self.current} ...")
+        elif record.msg == "A cached execution %d is used." and self.current:
+            self.cached.add(self.current)
+        elif record.msg == "Component %s is finished.":
+            node = str(record.args[0])
+            self.seconds[node] = time.monotonic() - self.started.get(node, time.monotonic())
+            how = "cached" if node in self.cached else "done"
+            self._print(f"        {node}: {how} in {self.seconds[node]:.1f} s")
+
+    def _print(self, line: str) -> None:
+        if self.echo:
+            print(line, flush=True)
+
+
+def _content_addressed_copy(path: Path, folder: Path) -> Path:
+    """Copies ``path`` to ``folder/<sha256 prefix>/<name>`` and returns the copy.
+
+    ImportSchemaGen's cache key is the schema's path, not its content: an edited schema at the
+    same path would be silently served from the cache. A path that changes with the content
+    makes the edit reach the run.
+    """
+    content = path.read_bytes()
+    target = folder / hashlib.sha256(content).hexdigest()[:16] / path.name
+    if not target.exists():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(content)
+    return target
+
+
+def _describe_error(error: BaseException) -> str:
+    """The error and its causes, outermost first, one line each."""
+    parts, seen = [], error
+    while seen is not None and len(parts) < 5:
+        parts.append(f"{type(seen).__name__}: {seen}")
+        seen = seen.__cause__ or seen.__context__
+    return "\n  caused by ".join(parts)
+
+
+def _is_data_rejection(error: BaseException) -> bool:
+    from components.anomalies_gate import DataRejectedError
+
+    seen = error
+    while seen is not None:
+        if isinstance(seen, DataRejectedError):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return "Data rejected:" in str(error)
+
+
+def run_local_pipeline(
+    config: PipelineConfig,
+    data_root: str | os.PathLike,
+    output_root: str | os.PathLike,
+    schema_path: str | os.PathLike,
+    *,
+    echo: bool = True,
+    enable_cache: bool = True,
+    verbose: bool = False,
+) -> RunOutcome:
+    """Runs the whole pipeline once with LocalDagRunner.
+
+    Args:
+        config: the pipeline configuration.
+        data_root: the folder of ``span-<N>`` folders; the latest span is read.
+        output_root: where artifacts, ML Metadata and pushed models are kept across runs.
+        schema_path: the curated schema.
+        echo: print a progress line per component.
+        enable_cache: reuse outputs of components whose inputs did not change.
+        verbose: let TFX's own INFO logs through, instead of one progress line per component.
+
+    Returns:
+        The outcome; errors inside the pipeline are reported in it, not raised.
+
+    Raises:
+        FileNotFoundError: if the data root or the schema does not exist.
+    """
+    from tfx import v1 as tfx
+
+    from pipeline.pipeline import COMPONENT_IDS, create_pipeline
+
+    data_root, schema_path = Path(data_root), Path(schema_path)
+    if not data_root.is_dir():
+        raise FileNotFoundError(f"data root {data_root} does not exist")
+    if not schema_path.is_file():
+        raise FileNotFoundError(f"schema {schema_path} does not exist")
+    paths = LocalPaths(Path(output_root).resolve())
+    paths.output_root.mkdir(parents=True, exist_ok=True)
+
+    pipeline = create_pipeline(
+        config=config,
+        data_root=str(data_root.resolve()),
+        schema_path=str(_content_addressed_copy(schema_path, paths.output_root / "schemas")),
+        pipeline_root=str(paths.pipeline_root),
+        serving_model_dir=str(paths.serving_model_dir),
+        metadata_connection_config=tfx.orchestration.metadata.sqlite_metadata_connection_config(
+            str(paths.metadata_path)
+        ),
+        # One worker: on 2 cores Beam's multi-process mode was slower (shared/TRAPS.md).
+        beam_pipeline_args=["--direct_running_mode=in_memory", "--direct_num_workers=1"],
+        enable_cache=enable_cache,
+    )
+
+    absl_logger = logging.getLogger("absl")
+    progress = _ProgressHandler(total=len(COMPONENT_IDS), echo=echo)
+    previous_level, previous_propagate = absl_logger.level, absl_logger.propagate
+    absl_logger.setLevel(logging.INFO)
+    absl_logger.propagate = verbose
+    absl_logger.addHandler(progress)
+    started = time.monotonic()
+    status, message = "pushed", ""
+    try:
+        tfx.orchestration.LocalDagRunner().run(pipeline)
+    except Exception as error:  # noqa: BLE001 - reported in the outcome, with its message
+        status = "data_rejected" if _is_data_rejection(error) else "failed"
+        message = _describe_error(error)
+        if verbose or status == "failed":
+            logging.getLogger(__name__).error("The run stopped", exc_info=error)
+    finally:
+        absl_logger.removeHandler(progress)
+        absl_logger.setLevel(previous_level)
+        absl_logger.propagate = previous_propagate
+    seconds = time.monotonic() - started
+
+    if status == "pushed":
+        from pipeline.run_summary import latest_run
+
+        run = latest_run(paths.metadata_path, config.pipeline_name)
+        pushed = run.components.get("pusher") if run else None
+        was_pushed = bool(
+            pushed
+            and any(p.get("pushed") == 1 for p in pushed.output_properties.get("pushed_model", []))
+        )
+        if not was_pushed:
+            status = "not_blessed"
+    return RunOutcome(
+        status=status, message=message, seconds=seconds, component_seconds=progress.seconds
+    )

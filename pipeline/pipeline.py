@@ -1,0 +1,166 @@
+"""``create_pipeline``: the one definition of the DAG, shared by every runner.
+
+CsvExampleGen → StatisticsGen → ImportSchemaGen → ExampleValidator → AnomaliesGate →
+Transform → Trainer → latest-blessed-model Resolver → Evaluator → Pusher.
+
+The function is pure: it builds the pipeline object from its arguments and touches no files.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from tfx import v1 as tfx
+from tfx.dsl.input_resolution.strategies.latest_blessed_model_strategy import (
+    LatestBlessedModelStrategy,
+)
+from tfx.orchestration import pipeline as tfx_pipeline
+
+from components.anomalies_gate.component import AnomaliesGate
+from pipeline.config import CUSTOM_CONFIG_KEY, PipelineConfig
+from pipeline.evaluation import build_eval_config
+
+PREPROCESSING_FN = "components.preprocessing.preprocessing_fn"
+RUN_FN = "components.model.run_fn"
+
+# Hash-bucket split of every span: train for fitting, validation for early stopping, eval for
+# the Evaluator's verdict (never seen while training).
+SPLITS = (("train", 14), ("validation", 2), ("eval", 4))
+
+COMPONENT_IDS = (
+    "example_gen",
+    "statistics_gen",
+    "schema_importer",
+    "example_validator",
+    "anomalies_gate",
+    "transform",
+    "trainer",
+    "latest_blessed_model_resolver",
+    "evaluator",
+    "pusher",
+)
+
+
+def create_pipeline(
+    *,
+    config: PipelineConfig,
+    data_root: str,
+    schema_path: str,
+    pipeline_root: str,
+    serving_model_dir: str,
+    metadata_connection_config=None,
+    beam_pipeline_args: Sequence[str] = (),
+    enable_cache: bool = True,
+) -> tfx_pipeline.Pipeline:
+    """Builds the multi-task clinical pipeline.
+
+    Args:
+        config: the validated pipeline configuration; tasks, features, slices and gates.
+        data_root: the folder holding ``span-<N>/*.csv``; the latest span is read.
+        schema_path: the curated ``schema.pbtxt``.
+        pipeline_root: where TFX writes the artifacts.
+        serving_model_dir: where the Pusher writes blessed models, one versioned folder each.
+        metadata_connection_config: ML Metadata connection; ``None`` lets the runner decide.
+        beam_pipeline_args: arguments for the Beam-based components.
+        enable_cache: reuse the outputs of components whose inputs did not change.
+
+    Returns:
+        The TFX ``Pipeline``.
+    """
+    custom_config = {CUSTOM_CONFIG_KEY: config.to_json()}
+
+    example_gen = tfx.components.CsvExampleGen(
+        input_base=data_root,
+        input_config=tfx.proto.Input(
+            splits=[tfx.proto.Input.Split(name="all", pattern=config.span_pattern)]
+        ),
+        output_config=tfx.proto.Output(
+            split_config=tfx.proto.SplitConfig(
+                splits=[
+                    tfx.proto.SplitConfig.Split(name=name, hash_buckets=buckets)
+                    for name, buckets in SPLITS
+                ]
+            )
+        ),
+    ).with_id("example_gen")
+
+    statistics_gen = tfx.components.StatisticsGen(
+        examples=example_gen.outputs["examples"]
+    ).with_id("statistics_gen")
+
+    schema_importer = tfx.components.ImportSchemaGen(schema_file=schema_path).with_id(
+        "schema_importer"
+    )
+
+    example_validator = tfx.components.ExampleValidator(
+        statistics=statistics_gen.outputs["statistics"],
+        schema=schema_importer.outputs["schema"],
+    ).with_id("example_validator")
+
+    anomalies_gate = AnomaliesGate(anomalies=example_validator.outputs["anomalies"]).with_id(
+        "anomalies_gate"
+    )
+
+    transform = tfx.components.Transform(
+        examples=example_gen.outputs["examples"],
+        schema=schema_importer.outputs["schema"],
+        preprocessing_fn=PREPROCESSING_FN,
+        custom_config=custom_config,
+        splits_config=tfx.proto.SplitsConfig(
+            analyze=["train"], transform=["train", "validation"]
+        ),
+    ).with_id("transform")
+    # Bad data must never reach Transform: it waits for the gate, which fails on anomalies.
+    transform.add_upstream_node(anomalies_gate)
+
+    trainer = tfx.components.Trainer(
+        run_fn=RUN_FN,
+        examples=transform.outputs["transformed_examples"],
+        transform_graph=transform.outputs["transform_graph"],
+        schema=schema_importer.outputs["schema"],
+        train_args=tfx.proto.TrainArgs(splits=["train"]),
+        eval_args=tfx.proto.EvalArgs(splits=["validation"]),
+        custom_config=custom_config,
+    ).with_id("trainer")
+
+    model_resolver = tfx.dsl.Resolver(
+        strategy_class=LatestBlessedModelStrategy,
+        model=tfx.dsl.Channel(type=tfx.types.standard_artifacts.Model),
+        model_blessing=tfx.dsl.Channel(type=tfx.types.standard_artifacts.ModelBlessing),
+    ).with_id("latest_blessed_model_resolver")
+
+    evaluator = tfx.components.Evaluator(
+        examples=example_gen.outputs["examples"],
+        model=trainer.outputs["model"],
+        baseline_model=model_resolver.outputs["model"],
+        eval_config=build_eval_config(config),
+        example_splits=["eval"],
+    ).with_id("evaluator")
+
+    pusher = tfx.components.Pusher(
+        model=trainer.outputs["model"],
+        model_blessing=evaluator.outputs["blessing"],
+        push_destination=tfx.proto.PushDestination(
+            filesystem=tfx.proto.PushDestination.Filesystem(base_directory=serving_model_dir)
+        ),
+    ).with_id("pusher")
+
+    return tfx_pipeline.Pipeline(
+        pipeline_name=config.pipeline_name,
+        pipeline_root=pipeline_root,
+        components=[
+            example_gen,
+            statistics_gen,
+            schema_importer,
+            example_validator,
+            anomalies_gate,
+            transform,
+            trainer,
+            model_resolver,
+            evaluator,
+            pusher,
+        ],
+        enable_cache=enable_cache,
+        metadata_connection_config=metadata_connection_config,
+        beam_pipeline_args=list(beam_pipeline_args),
+    )
