@@ -198,6 +198,10 @@ def run_local_pipeline(
     absl_logger.setLevel(logging.INFO)
     absl_logger.propagate = verbose
     absl_logger.addHandler(progress)
+    # Transform's Beam code calls absl.logging.set_verbosity(), which would drop the runner's
+    # INFO progress records for the rest of the run. Keep the level pinned while we run; with
+    # propagation off, the INFO records reach only the progress handler.
+    absl_logger.setLevel = lambda level: None  # type: ignore[method-assign]
     started = time.monotonic()
     status, message = "pushed", ""
     try:
@@ -209,6 +213,7 @@ def run_local_pipeline(
             logging.getLogger(__name__).error("The run stopped", exc_info=error)
     finally:
         absl_logger.removeHandler(progress)
+        del absl_logger.setLevel  # back to logging.Logger.setLevel
         absl_logger.setLevel(previous_level)
         absl_logger.propagate = previous_propagate
     seconds = time.monotonic() - started

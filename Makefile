@@ -1,0 +1,35 @@
+# The two commands of the README: `make run` and `make test`. Each sets up .venv from uv.lock first.
+UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
+RUN := UV_PYTHON_DOWNLOADS=never $(UV) run --frozen --no-sync
+
+.PHONY: run test test-fast lint format data env clean
+
+env:
+	@scripts/ensure_env.sh
+
+## The full local pipeline on the bundled data.
+run: env
+	$(RUN) python local_runner.py
+
+## Every test CI runs, end-to-end pipeline runs included.
+test: env
+	$(RUN) pytest -q
+
+## The quick loop: everything but the end-to-end pipeline runs.
+test-fast: env
+	$(RUN) pytest -q -m "not e2e"
+
+lint: env
+	$(RUN) ruff check .
+	$(RUN) ruff format --check .
+
+format: env
+	$(RUN) ruff format .
+	$(RUN) ruff check --fix .
+
+## Regenerates the bundled data (deterministic: the same files as committed).
+data: env
+	$(RUN) python -m patient_data --rows 10000 --spans 1
+
+clean:
+	rm -rf outputs .pytest_cache

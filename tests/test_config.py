@@ -1,0 +1,103 @@
+"""The configuration refuses bad values with a message that names the field."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from pipeline.config import ConfigError, Feature, Gate, PipelineConfig, Slice, Task
+from pipeline.defaults import DEFAULT_CONFIG
+
+
+def _with_task(**changes) -> PipelineConfig:
+    task = dataclasses.replace(DEFAULT_CONFIG.tasks[0], **changes)
+    return DEFAULT_CONFIG.replace(tasks=(task,) + DEFAULT_CONFIG.tasks[1:])
+
+
+def test_default_config_is_valid_and_round_trips_through_json():
+    data = DEFAULT_CONFIG.to_dict()
+    assert PipelineConfig.from_dict(data) == DEFAULT_CONFIG
+    assert [t.name for t in DEFAULT_CONFIG.tasks] == ["disease_risk", "length_of_stay_days"]
+
+
+@pytest.mark.parametrize(
+    ("changes", "expected"),
+    [
+        ({"metrics": ("auc", "f1")}, r"tasks\[0\] \(disease_risk\)\.metrics: unknown metric 'f1'"),
+        ({"metrics": ("auc", "mae")}, r"metric 'mae' does not apply to a binary_classification"),
+        ({"type": "ranking"}, r"tasks\[0\] \(disease_risk\)\.type: unknown task type 'ranking'"),
+        ({"label_column": "age"}, r"label_column: 'age' is also listed as a feature"),
+        ({"loss_weight": 0.0}, r"loss_weight: must be a positive number"),
+        ({"gates": ()}, r"gates: every task needs at least one gate"),
+        ({"gates": (Gate("rmse", upper_bound=1.0),)}, r"gates\[0\]\.metric: 'rmse' is not one"),
+        ({"gates": (Gate("auc"),)}, r"gates\[0\]: needs a lower_bound"),
+        ({"gates": (Gate("auc", max_regression=-0.1),)}, r"max_regression: must be >= 0"),
+        ({"label_transform": "log1p"}, r"only regression labels can be transformed"),
+    ],
+)
+def test_bad_task_is_refused_naming_the_field(changes, expected):
+    with pytest.raises(ConfigError, match=expected):
+        _with_task(**changes)
+
+
+def test_duplicate_names_are_refused():
+    with pytest.raises(ConfigError, match=r"features: duplicate name 'age'"):
+        DEFAULT_CONFIG.replace(features=DEFAULT_CONFIG.features + (Feature("age"),))
+    with pytest.raises(ConfigError, match=r"tasks: duplicate name 'disease_risk'"):
+        DEFAULT_CONFIG.replace(tasks=DEFAULT_CONFIG.tasks + (DEFAULT_CONFIG.tasks[0],))
+
+
+def test_unknown_slice_column_and_feature_kind_are_refused():
+    with pytest.raises(ConfigError, match=r"slices\[0\] \(ward\)\.column: unknown column 'ward'"):
+        DEFAULT_CONFIG.replace(slices=(Slice("ward", "ward"),))
+    with pytest.raises(ConfigError, match=r"features\[0\] \(age\)\.kind: unknown kind 'text'"):
+        DEFAULT_CONFIG.replace(features=(Feature("age", "text"),))
+
+
+def test_pipeline_name_must_suit_kubeflow():
+    with pytest.raises(ConfigError, match=r"pipeline_name: 'clinical_multitask' must match"):
+        DEFAULT_CONFIG.replace(pipeline_name="clinical_multitask")
+
+
+def test_training_values_out_of_range_name_the_field():
+    training = dataclasses.replace(DEFAULT_CONFIG.training, epochs=0)
+    with pytest.raises(ConfigError, match=r"training\.epochs: must be at least 1, got 0"):
+        DEFAULT_CONFIG.replace(training=training)
+    training = dataclasses.replace(DEFAULT_CONFIG.training, dropout=1.5)
+    with pytest.raises(ConfigError, match=r"training\.dropout"):
+        DEFAULT_CONFIG.replace(training=training)
+
+
+def test_from_dict_refuses_unknown_fields():
+    data = DEFAULT_CONFIG.to_dict()
+    data["tasks"][0]["treshold"] = 0.5
+    with pytest.raises(ConfigError, match=r"config\.tasks\[0\]: unknown field\(s\) \['treshold'\]"):
+        PipelineConfig.from_dict(data)
+
+
+def test_age_band_labels_read_naturally():
+    assert Slice("age_band", "age", (40.0, 65.0, 80.0)).band_labels() == (
+        "<40",
+        "40-64",
+        "65-79",
+        "80+",
+    )
+
+
+def test_task_lookup_names_the_missing_task():
+    assert DEFAULT_CONFIG.task("disease_risk").type == "binary_classification"
+    with pytest.raises(KeyError, match="no task named 'mortality'"):
+        DEFAULT_CONFIG.task("mortality")
+
+
+def test_a_third_task_is_one_declaration():
+    readmission = Task(
+        name="readmission",
+        type="binary_classification",
+        label_column="readmitted",
+        metrics=("auc",),
+        gates=(Gate("auc", lower_bound=0.6),),
+    )
+    config = DEFAULT_CONFIG.replace(tasks=DEFAULT_CONFIG.tasks + (readmission,))
+    assert config.label_columns[-1] == "readmitted"
