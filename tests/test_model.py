@@ -1,0 +1,92 @@
+"""The multi-task model: one head per configured task, right names and shapes, and it learns."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+tf = pytest.importorskip("tensorflow")
+
+from components.model import build_model, model_input_names  # noqa: E402
+from pipeline.config import Gate, Task  # noqa: E402
+from pipeline.defaults import DEFAULT_CONFIG  # noqa: E402
+
+VOCABULARY_SIZES = {"sex": 2, "admission_type": 4}
+
+
+def _batch(config, n=64, seed=0):
+    rng = np.random.default_rng(seed)
+    features = {}
+    for name in model_input_names(config):
+        if name in ("sex_xf", "admission_type_xf"):
+            features[name] = rng.integers(0, 2, size=(n, 1)).astype("int64")
+        elif name.endswith("_missing_xf"):
+            features[name] = np.zeros((n, 1), "float32")
+        else:
+            features[name] = rng.normal(size=(n, 1)).astype("float32")
+    signal = features["age_xf"] + features["bmi_xf"]
+    labels = {}
+    for task in config.tasks:
+        if task.type == "binary_classification":
+            labels[task.name] = (signal > 0).astype("float32")
+        else:
+            labels[task.name] = (1.5 + 0.5 * signal).astype("float32")
+    return features, labels
+
+
+@pytest.fixture(scope="module")
+def model():
+    return build_model(DEFAULT_CONFIG, VOCABULARY_SIZES)
+
+
+def test_one_head_per_task_named_after_it(model):
+    assert sorted(model.output_names) == sorted(t.name for t in DEFAULT_CONFIG.tasks)
+    assert set(model.input_names) == set(model_input_names(DEFAULT_CONFIG))
+
+
+def test_heads_shapes_and_ranges(model):
+    features, _ = _batch(DEFAULT_CONFIG, n=7)
+    predictions = model(features)
+    assert set(predictions) == {"disease_risk", "length_of_stay_days"}
+    for value in predictions.values():
+        assert value.shape == (7, 1)
+    risk = predictions["disease_risk"].numpy()
+    assert ((risk > 0) & (risk < 1)).all()
+
+
+def test_trunk_is_shared_and_heads_are_separate(model):
+    names = [layer.name for layer in model.layers]
+    assert "shared_dense_0" in names and "shared_dense_1" in names
+    assert "disease_risk_hidden" in names and "length_of_stay_days_hidden" in names
+
+
+def test_loss_falls_on_a_tiny_batch():
+    model = build_model(DEFAULT_CONFIG, VOCABULARY_SIZES)
+    features, labels = _batch(DEFAULT_CONFIG)
+    before = model.evaluate(features, labels, verbose=0, return_dict=True)
+    model.fit(features, labels, epochs=30, batch_size=64, verbose=0)
+    after = model.evaluate(features, labels, verbose=0, return_dict=True)
+    for task in DEFAULT_CONFIG.tasks:
+        assert after[f"{task.name}_loss"] < 0.7 * before[f"{task.name}_loss"], task.name
+
+
+def test_loss_weights_follow_the_configuration():
+    stay = dataclasses.replace(DEFAULT_CONFIG.tasks[1], loss_weight=0.25)
+    config = DEFAULT_CONFIG.replace(tasks=(DEFAULT_CONFIG.tasks[0], stay))
+    model = build_model(config, VOCABULARY_SIZES)
+    assert model.compiled_loss._loss_weights == {"disease_risk": 1.0, "length_of_stay_days": 0.25}
+
+
+def test_a_third_task_gets_a_third_head():
+    extra = Task(
+        name="readmission",
+        type="binary_classification",
+        label_column="readmitted",
+        metrics=("auc",),
+        gates=(Gate("auc", lower_bound=0.6),),
+    )
+    config = DEFAULT_CONFIG.replace(tasks=DEFAULT_CONFIG.tasks + (extra,))
+    model = build_model(config, VOCABULARY_SIZES)
+    assert "readmission" in model.output_names

@@ -1,0 +1,99 @@
+"""The DAG: components, ids, order and wiring; and the TFMA config generated from the tasks."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+tfx = pytest.importorskip("tfx.v1")
+tfma = pytest.importorskip("tensorflow_model_analysis")
+
+from pipeline.config import config_from_custom_config  # noqa: E402
+from pipeline.evaluation import build_eval_config  # noqa: E402
+from pipeline.pipeline import COMPONENT_IDS, create_pipeline  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def dag(small_config, tmp_path_factory):
+    root = tmp_path_factory.mktemp("dag")
+    return create_pipeline(
+        config=small_config,
+        data_root=str(root / "data"),
+        schema_path=str(root / "schema.pbtxt"),
+        pipeline_root=str(root / "pipeline_root"),
+        serving_model_dir=str(root / "serving"),
+    )
+
+
+def test_components_and_readable_ids(dag):
+    ids = [component.id for component in dag.components]
+    assert sorted(ids) == sorted(COMPONENT_IDS)
+    types = {c.id: type(c).__name__ for c in dag.components}
+    assert types["example_gen"] == "CsvExampleGen"
+    assert types["schema_importer"] == "ImportSchemaGen"
+    assert types["example_validator"] == "ExampleValidator"
+    assert types["anomalies_gate"] == "AnomaliesGate"
+    assert types["latest_blessed_model_resolver"] == "Resolver"
+    assert types["pusher"] == "Pusher"
+
+
+def test_anomalies_gate_sits_between_validation_and_transform(dag):
+    by_id = {c.id: c for c in dag.components}
+    assert by_id["example_validator"] in by_id["anomalies_gate"].upstream_nodes
+    assert by_id["anomalies_gate"] in by_id["transform"].upstream_nodes
+    # Trainer (and so Evaluator and Pusher) come after Transform.
+    assert by_id["transform"] in by_id["trainer"].upstream_nodes
+    assert by_id["trainer"] in by_id["pusher"].upstream_nodes
+    assert by_id["evaluator"] in by_id["pusher"].upstream_nodes
+
+
+def test_functions_are_passed_as_import_paths_with_the_config(dag, small_config):
+    by_id = {c.id: c for c in dag.components}
+    transform = by_id["transform"].exec_properties
+    assert transform["preprocessing_fn"] == "components.preprocessing.preprocessing_fn"
+    trainer = by_id["trainer"].exec_properties
+    assert trainer["run_fn"] == "components.model.run_fn"
+    for component in ("transform", "trainer"):
+        custom_config = json.loads(by_id[component].exec_properties["custom_config"])
+        assert config_from_custom_config(custom_config) == small_config
+
+
+def _metric_name(metric_config) -> str:
+    """The reported name: a Keras metric's configured name, or a TFMA metric's class."""
+    if metric_config.config:
+        return json.loads(metric_config.config)["name"]
+    return metric_config.class_name
+
+
+def test_eval_config_has_one_metrics_spec_per_task_with_its_gates(small_config):
+    config = build_eval_config(small_config)
+    assert config.model_specs[0].label_keys == {
+        "disease_risk": "disease_risk",
+        "length_of_stay_days": "length_of_stay_days",
+    }
+    assert list(config.model_specs[0].preprocessing_function_names) == ["transform_features"]
+    assert not config.options.include_default_metrics.value
+    by_task = {spec.output_names[0]: spec for spec in config.metrics_specs}
+    assert set(by_task) == {"disease_risk", "length_of_stay_days"}
+
+    metrics = {_metric_name(m): m for m in by_task["disease_risk"].metrics}
+    assert {"auc", "pr_auc", "brier_score", "MeanLabel", "MeanPrediction", "Calibration"} <= set(
+        metrics
+    )
+    auc_gate = metrics["auc"].per_slice_thresholds[0]
+    assert auc_gate.slicing_specs[0] == tfma.SlicingSpec()  # overall slice only
+    assert auc_gate.threshold.value_threshold.lower_bound.value == pytest.approx(0.60)
+    assert auc_gate.threshold.change_threshold.direction == tfma.MetricDirection.HIGHER_IS_BETTER
+    assert auc_gate.threshold.change_threshold.absolute.value == pytest.approx(-0.05)
+
+    stay = {_metric_name(m): m for m in by_task["length_of_stay_days"].metrics}
+    mae_gate = stay["mae"].per_slice_thresholds[0].threshold
+    assert mae_gate.value_threshold.upper_bound.value == pytest.approx(3.5)
+    assert mae_gate.change_threshold.direction == tfma.MetricDirection.LOWER_IS_BETTER
+    assert mae_gate.change_threshold.absolute.value == pytest.approx(0.5)
+
+
+def test_slices_are_overall_sex_age_band_and_admission_type(small_config):
+    specs = build_eval_config(small_config).slicing_specs
+    assert [list(s.feature_keys) for s in specs] == [[], ["sex"], ["age_band"], ["admission_type"]]
