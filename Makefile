@@ -1,5 +1,6 @@
 # The two commands of the README: `make run` and `make test`. Each sets up .venv from uv.lock first.
-UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
+# A uv on PATH if it works, else the one scripts/ensure_env.sh installs with pip.
+UV := $(shell uv --version >/dev/null 2>&1 && echo uv || echo "python3 -m uv")
 RUN := UV_PYTHON_DOWNLOADS=never $(UV) run --frozen --no-sync
 
 .PHONY: run test test-fast lint format data env clean

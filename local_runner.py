@@ -18,9 +18,12 @@ import sys
 import warnings
 
 os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# TF 2.16 logs spurious CUDA "Unable to register ... factory" errors on CPU-only machines.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 # google-api-core warns once per Google client module that Python 3.10 is old; TFX 1.16 pins it.
 warnings.filterwarnings("ignore", category=FutureWarning, module="google.api_core")
+# TFMA's PR-AUC interpolation divides by zero at thresholds with no positives; harmless.
+warnings.filterwarnings("ignore", category=RuntimeWarning, module="tensorflow_model_analysis")
 
 from pipeline.defaults import (  # noqa: E402
     BUNDLED_DATA_ROOT,

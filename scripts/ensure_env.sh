@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 # Never download a Python: the .python-version file selects pyenv's 3.10.
 export UV_PYTHON_DOWNLOADS=never
 
-if command -v uv >/dev/null 2>&1; then
+if uv --version >/dev/null 2>&1; then
   UV=(uv)
 else
   if ! python3 -m uv --version >/dev/null 2>&1; then
