@@ -89,15 +89,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", help="also write the figures to this JSON file")
     args = parser.parse_args(argv)
 
+    from components.gate_verdict.metrics import read_metric_table
     from pipeline.local_run import LocalPaths
-    from pipeline.run_summary import latest_run, read_evaluation
+    from pipeline.run_summary import latest_run
 
     paths = LocalPaths(Path(args.output_root).resolve())
     run = latest_run(paths.metadata_path, DEFAULT_CONFIG.pipeline_name)
     if run is None or not run.output_uri("evaluator", "evaluation"):
         parser.error(f"no evaluated run under {paths.output_root}; run `make run` first")
-    _, results = read_evaluation(run.output_uri("evaluator", "evaluation"), DEFAULT_CONFIG)
-    model = {r.task: dict(r.metrics) for r in results}
+    table = read_metric_table(run.output_uri("evaluator", "evaluation"))
+    model: dict[str, dict[str, float]] = {}
+    for (which, slice_, task, metric), value in table.items():
+        if which == "candidate" and slice_ == "Overall":
+            model.setdefault(task, {})[metric] = value
 
     evaluation = read_eval_split(run.output_uri("example_gen", "examples"))
     truth = pd.concat(pd.read_csv(f) for f in sorted(Path(args.truth_root).glob("span-*.csv")))

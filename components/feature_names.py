@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pipeline.config import Feature, Task
 
+
 # Transform writes the configuration's vocabularies under these file names.
 def vocabulary_name(feature: Feature) -> str:
     """The vocabulary file name of a categorical feature."""

@@ -195,7 +195,7 @@ def generate_span(num_rows: int, seed: int, span: int = 1) -> GeneratedSpan:
 
 
 def span_directory(data_root: Path | str, span: int) -> Path:
-    """Returns the folder of one span: ``<data_root>/span-<span>``, as ExampleGen's pattern reads."""
+    """The folder of one span, ``<data_root>/span-<span>``, as ExampleGen's pattern reads it."""
     return Path(data_root) / f"span-{span}"
 
 

@@ -64,9 +64,7 @@ METRIC_CATALOGUE: Mapping[str, MetricDefinition] = {
     m.name: m
     for m in (
         MetricDefinition("auc", "AUC", {"num_thresholds": 1000}, True, _BINARY),
-        MetricDefinition(
-            "pr_auc", "AUC", {"curve": "PR", "num_thresholds": 1000}, True, _BINARY
-        ),
+        MetricDefinition("pr_auc", "AUC", {"curve": "PR", "num_thresholds": 1000}, True, _BINARY),
         # The Brier score is the mean squared error of a probability against a 0/1 label.
         MetricDefinition("brier_score", "MeanSquaredError", {}, False, _BINARY),
         MetricDefinition("log_loss", "BinaryCrossentropy", {}, False, _BINARY),
@@ -105,21 +103,48 @@ class Feature:
 
 @dataclasses.dataclass(frozen=True)
 class Gate:
-    """A validation gate of one task on its overall evaluation slice.
+    """A gate of one task on its overall evaluation slice.
 
     Attributes:
-        metric: a metric of the task, from ``METRIC_CATALOGUE``.
+        metric: a metric of the task, from ``METRIC_CATALOGUE``; its direction (higher or lower
+            is better) comes from there.
         lower_bound: the candidate must reach at least this value.
         upper_bound: the candidate must stay at or below this value.
         max_regression: the largest allowed worsening against the last blessed model, in the
-            metric's own units and direction (0.0: no worsening at all). ``None``: no
-            non-regression gate. On the first run there is no baseline and only the bounds apply.
+            metric's own units (0.0: no worsening at all).
+        max_relative_regression: the same as a fraction of the baseline's value (0.02: at most
+            2% worse). With both tolerances set, both must hold. On the first run there is no
+            baseline: non-regression gates report "no baseline" and only the bounds apply.
     """
 
     metric: str
     lower_bound: float | None = None
     upper_bound: float | None = None
     max_regression: float | None = None
+    max_relative_regression: float | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class SliceGate:
+    """A gate of one task on every slice of one configured slice column.
+
+    Slices with fewer than ``PipelineConfig.min_slice_examples`` examples are reported as
+    "not enough data": never as passing, and they do not block a push.
+
+    Attributes:
+        metric: a metric of the task.
+        slice: the name of a configured ``Slice`` (``sex``, ``age_band``...).
+        lower_bound: a floor every large-enough slice must reach (AUC >= 0.70 in every band).
+        upper_bound: a ceiling every large-enough slice must stay under (MAE <= 3 days).
+        max_gap: the largest allowed difference between the best and the worst large-enough
+            slice (an AUC gap between sexes <= 0.05).
+    """
+
+    metric: str
+    slice: str
+    lower_bound: float | None = None
+    upper_bound: float | None = None
+    max_gap: float | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -132,7 +157,8 @@ class Task:
         label_column: the raw column holding the label.
         loss_weight: the weight of this task's loss in the total loss.
         metrics: metric names from ``METRIC_CATALOGUE`` that the Evaluator computes.
-        gates: the gates every candidate must pass on this task.
+        gates: the gates every candidate must pass on this task's overall slice.
+        slice_gates: the gates every candidate must pass on each slice of a slice column.
         label_transform: ``log1p`` trains a regression head on ``log1p(label)``; the serving
             signature returns ``expm1`` of it, in the label's own unit.
     """
@@ -143,6 +169,7 @@ class Task:
     loss_weight: float = 1.0
     metrics: tuple[str, ...] = ()
     gates: tuple[Gate, ...] = ()
+    slice_gates: tuple[SliceGate, ...] = ()
     label_transform: LabelTransform = "none"
 
 
@@ -167,7 +194,7 @@ class Slice:
         if not edges:
             return ()
         labels = [f"<{edges[0]}"]
-        for low, high in zip(self.boundaries[:-1], self.boundaries[1:]):
+        for low, high in zip(self.boundaries[:-1], self.boundaries[1:], strict=True):
             # Boundaries are lower-inclusive: [40, 65) reads "40-64" for integer ages.
             upper = high - 1 if float(high).is_integer() and float(low).is_integer() else high
             labels.append(f"{low:g}-{upper:g}")
@@ -217,6 +244,8 @@ class PipelineConfig:
     tasks: tuple[Task, ...]
     slices: tuple[Slice, ...] = ()
     id_column: str | None = None
+    # Slices with fewer evaluation examples are "not enough data" for slice gates.
+    min_slice_examples: int = 30
     training: Training = dataclasses.field(default_factory=Training)
     # The ExampleGen pattern below the data root; {SPAN} picks the latest span.
     span_pattern: str = "span-{SPAN}/*.csv"
@@ -287,9 +316,17 @@ class PipelineConfig:
                 f"{self.id_column!r} is also a feature or a label",
             )
 
+        _require(
+            self.min_slice_examples >= 1,
+            "min_slice_examples",
+            f"must be at least 1, got {self.min_slice_examples}",
+        )
+
         t = self.training
         _require(t.epochs >= 1, "training.epochs", f"must be at least 1, got {t.epochs}")
-        _require(t.batch_size >= 1, "training.batch_size", f"must be at least 1, got {t.batch_size}")
+        _require(
+            t.batch_size >= 1, "training.batch_size", f"must be at least 1, got {t.batch_size}"
+        )
         _require(
             0 < t.learning_rate < 1,
             "training.learning_rate",
@@ -302,9 +339,7 @@ class PipelineConfig:
         )
         _require(t.head_units >= 0, "training.head_units", "must be >= 0")
         _require(0 <= t.dropout < 1, "training.dropout", f"must be in [0, 1), got {t.dropout}")
-        _require(
-            t.early_stopping_patience >= 0, "training.early_stopping_patience", "must be >= 0"
-        )
+        _require(t.early_stopping_patience >= 0, "training.early_stopping_patience", "must be >= 0")
         _require(
             t.categorical_embedding_dim >= 1, "training.categorical_embedding_dim", "must be >= 1"
         )
@@ -365,21 +400,51 @@ class PipelineConfig:
             _require(
                 gate.lower_bound is not None
                 or gate.upper_bound is not None
-                or gate.max_regression is not None,
+                or gate.max_regression is not None
+                or gate.max_relative_regression is not None,
                 gate_field,
-                "needs a lower_bound, an upper_bound or a max_regression",
+                "needs a lower_bound, an upper_bound, a max_regression or a "
+                "max_relative_regression",
             )
-            _require(
-                gate.max_regression is None or gate.max_regression >= 0,
-                f"{gate_field}.max_regression",
-                f"must be >= 0, got {gate.max_regression}",
-            )
+            for tolerance in ("max_regression", "max_relative_regression"):
+                value = getattr(gate, tolerance)
+                _require(
+                    value is None or value >= 0,
+                    f"{gate_field}.{tolerance}",
+                    f"must be >= 0, got {value}",
+                )
             if gate.lower_bound is not None and gate.upper_bound is not None:
                 _require(
                     gate.lower_bound <= gate.upper_bound,
                     gate_field,
                     "lower_bound is above upper_bound",
                 )
+
+        slice_names = [s.name for s in self.slices]
+        for j, gate in enumerate(task.slice_gates):
+            gate_field = f"{field}.slice_gates[{j}]"
+            _require(
+                gate.metric in task.metrics,
+                f"{gate_field}.metric",
+                f"{gate.metric!r} is not one of the task's metrics {list(task.metrics)}",
+            )
+            _require(
+                gate.slice in slice_names,
+                f"{gate_field}.slice",
+                f"unknown slice {gate.slice!r}; configured slices: {slice_names}",
+            )
+            _require(
+                gate.lower_bound is not None
+                or gate.upper_bound is not None
+                or gate.max_gap is not None,
+                gate_field,
+                "needs a lower_bound, an upper_bound or a max_gap",
+            )
+            _require(
+                gate.max_gap is None or gate.max_gap >= 0,
+                f"{gate_field}.max_gap",
+                f"must be >= 0, got {gate.max_gap}",
+            )
 
     # -- lookups ----------------------------------------------------------------------------
     def task(self, name: str) -> Task:
@@ -431,6 +496,7 @@ _NESTED = {
     (PipelineConfig, "slices"): Slice,
     (PipelineConfig, "training"): Training,
     (Task, "gates"): Gate,
+    (Task, "slice_gates"): SliceGate,
 }
 
 

@@ -1,9 +1,13 @@
 """The TFMA configuration, generated from the task declarations.
 
-One ``MetricsSpec`` per task (``output_names=[task]``), its metrics from the configuration, and
-its gates as TFMA thresholds on the overall slice: bounds as value thresholds, non-regression
-against the last blessed model as change thresholds. Slices: overall plus one per configured
-slice column; bucketed slices (``age_band``) come from the ``transform_features`` signature.
+One ``MetricsSpec`` per task (``output_names=[task]``) with its metrics from the configuration.
+Slices: overall plus one per configured slice column; bucketed slices (``age_band``) come from
+the ``transform_features`` signature.
+
+No TFMA thresholds: TFMA computes the metrics of the candidate and of the last blessed model,
+and the ``gate_verdict`` component judges the gates (bounds, non-regression, per-slice floors
+with a minimum slice size, cross-slice gaps) in one readable verdict. With no thresholds the
+Evaluator writes no blessing, so the only blessing the Resolver and Pusher see is the verdict's.
 """
 
 from __future__ import annotations
@@ -13,54 +17,33 @@ import json
 import tensorflow_model_analysis as tfma
 from google.protobuf import wrappers_pb2
 
-from pipeline.config import METRIC_CATALOGUE, Gate, PipelineConfig, Task
+from pipeline.config import METRIC_CATALOGUE, PipelineConfig, Task
+
+EXAMPLE_COUNT = "example_count"
 
 SERVING_SIGNATURE = "serving_default"
 TRANSFORM_SIGNATURE = "transform_features"
 
 
-def _threshold(gate: Gate) -> tfma.MetricThreshold:
-    definition = METRIC_CATALOGUE[gate.metric]
-    threshold = tfma.MetricThreshold()
-    if gate.lower_bound is not None:
-        threshold.value_threshold.lower_bound.value = gate.lower_bound
-    if gate.upper_bound is not None:
-        threshold.value_threshold.upper_bound.value = gate.upper_bound
-    if gate.max_regression is not None:
-        if definition.higher_is_better:
-            threshold.change_threshold.direction = tfma.MetricDirection.HIGHER_IS_BETTER
-            threshold.change_threshold.absolute.value = -gate.max_regression
-        else:
-            threshold.change_threshold.direction = tfma.MetricDirection.LOWER_IS_BETTER
-            threshold.change_threshold.absolute.value = gate.max_regression
-    return threshold
-
-
-def metric_config(metric: str, gates: tuple[Gate, ...] = ()) -> tfma.MetricConfig:
-    """The TFMA ``MetricConfig`` of one catalogue metric, with the gates that test it."""
+def metric_config(metric: str) -> tfma.MetricConfig:
+    """The TFMA ``MetricConfig`` of one catalogue metric, under its catalogue name."""
     definition = METRIC_CATALOGUE[metric]
     if definition.is_tfma_metric:
-        config = tfma.MetricConfig(class_name=definition.class_name)
-    else:
-        keras_config = {"name": definition.name, **definition.keras_config}
-        config = tfma.MetricConfig(
-            class_name=definition.class_name, config=json.dumps(keras_config, sort_keys=True)
-        )
-    for gate in gates:
-        if gate.metric == metric:
-            # A plain MetricConfig.threshold would apply to every slice; a task's gates are
-            # on the overall slice.
-            config.per_slice_thresholds.add(
-                slicing_specs=[tfma.SlicingSpec()], threshold=_threshold(gate)
-            )
-    return config
+        return tfma.MetricConfig(class_name=definition.class_name)
+    keras_config = {"name": definition.name, **definition.keras_config}
+    return tfma.MetricConfig(
+        class_name=definition.class_name, config=json.dumps(keras_config, sort_keys=True)
+    )
 
 
 def task_metrics_spec(task: Task) -> tfma.MetricsSpec:
-    """One ``MetricsSpec`` for one task's output, with its metrics and gates."""
+    """One ``MetricsSpec`` for one task's output: its metrics, plus the example count that
+    the slice gates need to tell a judged slice from one with too little data."""
+    metrics = list(task.metrics)
+    if EXAMPLE_COUNT not in metrics:
+        metrics.append(EXAMPLE_COUNT)
     return tfma.MetricsSpec(
-        output_names=[task.name],
-        metrics=[metric_config(metric, task.gates) for metric in task.metrics],
+        output_names=[task.name], metrics=[metric_config(metric) for metric in metrics]
     )
 
 

@@ -1,4 +1,4 @@
-"""Running the pipeline locally with LocalDagRunner and SQLite ML Metadata, and saying what happened.
+"""Running the pipeline with LocalDagRunner and SQLite ML Metadata, and saying what happened.
 
 ``run_local_pipeline`` is what ``local_runner.py`` calls and what the end-to-end tests call in
 process (importing TFX once per test session, not once per run).

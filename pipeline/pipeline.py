@@ -1,7 +1,7 @@
 """``create_pipeline``: the one definition of the DAG, shared by every runner.
 
 CsvExampleGen → StatisticsGen → ImportSchemaGen → ExampleValidator → AnomaliesGate →
-Transform → Trainer → latest-blessed-model Resolver → Evaluator → Pusher.
+Transform → Trainer → latest-blessed-model Resolver → Evaluator → GateVerdict → Pusher.
 
 The function is pure: it builds the pipeline object from its arguments and touches no files.
 """
@@ -17,6 +17,7 @@ from tfx.dsl.input_resolution.strategies.latest_blessed_model_strategy import (
 from tfx.orchestration import pipeline as tfx_pipeline
 
 from components.anomalies_gate.component import AnomaliesGate
+from components.gate_verdict.component import GateVerdictComponent
 from pipeline.config import CUSTOM_CONFIG_KEY, PipelineConfig
 from pipeline.evaluation import build_eval_config
 
@@ -37,6 +38,7 @@ COMPONENT_IDS = (
     "trainer",
     "latest_blessed_model_resolver",
     "evaluator",
+    "gate_verdict",
     "pusher",
 )
 
@@ -84,9 +86,9 @@ def create_pipeline(
         ),
     ).with_id("example_gen")
 
-    statistics_gen = tfx.components.StatisticsGen(
-        examples=example_gen.outputs["examples"]
-    ).with_id("statistics_gen")
+    statistics_gen = tfx.components.StatisticsGen(examples=example_gen.outputs["examples"]).with_id(
+        "statistics_gen"
+    )
 
     schema_importer = tfx.components.ImportSchemaGen(schema_file=schema_path).with_id(
         "schema_importer"
@@ -106,9 +108,7 @@ def create_pipeline(
         schema=schema_importer.outputs["schema"],
         preprocessing_fn=PREPROCESSING_FN,
         custom_config=custom_config,
-        splits_config=tfx.proto.SplitsConfig(
-            analyze=["train"], transform=["train", "validation"]
-        ),
+        splits_config=tfx.proto.SplitsConfig(analyze=["train"], transform=["train", "validation"]),
     ).with_id("transform")
     # Bad data must never reach Transform: it waits for the gate, which fails on anomalies.
     transform.add_upstream_node(anomalies_gate)
@@ -137,9 +137,16 @@ def create_pipeline(
         example_splits=["eval"],
     ).with_id("evaluator")
 
+    gate_verdict = GateVerdictComponent(
+        evaluation=evaluator.outputs["evaluation"],
+        model=trainer.outputs["model"],
+        baseline_model=model_resolver.outputs["model"],
+        config=config,
+    ).with_id("gate_verdict")
+
     pusher = tfx.components.Pusher(
         model=trainer.outputs["model"],
-        model_blessing=evaluator.outputs["blessing"],
+        model_blessing=gate_verdict.outputs["blessing"],
         push_destination=tfx.proto.PushDestination(
             filesystem=tfx.proto.PushDestination.Filesystem(base_directory=serving_model_dir)
         ),
@@ -158,6 +165,7 @@ def create_pipeline(
             trainer,
             model_resolver,
             evaluator,
+            gate_verdict,
             pusher,
         ],
         enable_cache=enable_cache,

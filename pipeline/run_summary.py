@@ -13,8 +13,6 @@ from pathlib import Path
 from ml_metadata.metadata_store import metadata_store
 from ml_metadata.proto import metadata_store_pb2
 
-from pipeline.config import PipelineConfig
-
 _STATE_NAMES = {
     metadata_store_pb2.Execution.COMPLETE: "complete",
     metadata_store_pb2.Execution.CACHED: "cached",
@@ -139,91 +137,15 @@ def pushed_versions(serving_model_dir: str | os.PathLike) -> list[str]:
     root = Path(serving_model_dir)
     if not root.is_dir():
         return []
-    return sorted(
-        (p.name for p in root.iterdir() if p.is_dir() and p.name.isdigit()), key=int
-    )
+    return sorted((p.name for p in root.iterdir() if p.is_dir() and p.name.isdigit()), key=int)
 
 
-@dataclasses.dataclass(frozen=True)
-class TaskResult:
-    """One task's headline numbers on the overall evaluation slice."""
+def read_verdict(run: RunRecord) -> dict | None:
+    """The gate verdict (``verdict.json``) a run wrote, or ``None`` if it wrote none."""
+    import json
 
-    task: str
-    metrics: Mapping[str, float]
-    baseline_metrics: Mapping[str, float]
-    failures: tuple[str, ...]
-
-
-def slice_name(slice_key) -> str:
-    """``Overall`` or ``column=value`` pairs joined by ``, ``, from a TFMA slice key proto."""
-    parts = []
-    for key in slice_key.single_slice_keys:
-        kind = key.WhichOneof("kind")
-        value = getattr(key, kind) if kind else ""
-        parts.append(f"{key.column}={value.decode() if isinstance(value, bytes) else value}")
-    return ", ".join(parts) or "Overall"
-
-
-def describe_failure(slice_key, failure) -> str:
-    """One line for a TFMA validation failure: metric, slice, value and the bound it broke."""
-    key, threshold = failure.metric_key, failure.metric_threshold
-    value = failure.metric_value.double_value.value
-    where = f"{key.name} on {slice_name(slice_key)}"
-    if key.is_diff:
-        change = threshold.change_threshold
-        return (
-            f"{where}: changed by {value:+.4f} against the baseline; allowed "
-            f"{change.absolute.value:+.4f} ({tfma_direction_name(change.direction)})"
-        )
-    bounds = threshold.value_threshold
-    if bounds.HasField("lower_bound") and value < bounds.lower_bound.value:
-        return f"{where}: {value:.4f} is below the lower bound {bounds.lower_bound.value:.4f}"
-    if bounds.HasField("upper_bound") and value > bounds.upper_bound.value:
-        return f"{where}: {value:.4f} is above the upper bound {bounds.upper_bound.value:.4f}"
-    return f"{where}: {value:.4f} failed {failure.message or 'its threshold'}"
-
-
-def tfma_direction_name(direction: int) -> str:
-    return {1: "lower is better", 2: "higher is better"}.get(direction, "direction unknown")
-
-
-def read_evaluation(evaluation_uri: str, config: PipelineConfig) -> tuple[bool, list[TaskResult]]:
-    """Reads the Evaluator's output: whether every gate passed, and each task's metrics.
-
-    Returns:
-        ``(validation_ok, task_results)``; failures are TFMA's own messages per task.
-    """
-    import tensorflow_model_analysis as tfma
-
-    candidate: dict[str, dict[str, float]] = {t.name: {} for t in config.tasks}
-    baseline: dict[str, dict[str, float]] = {t.name: {} for t in config.tasks}
-    for metrics_for_slice in tfma.load_metrics(evaluation_uri):
-        if metrics_for_slice.slice_key.single_slice_keys:
-            continue  # overall slice only
-        for item in metrics_for_slice.metric_keys_and_values:
-            key = item.key
-            if key.output_name not in candidate or key.is_diff:
-                continue
-            if not item.value.HasField("double_value"):
-                continue
-            target = baseline if key.model_name == "baseline" else candidate
-            if key.model_name not in ("", "candidate", "baseline"):
-                continue
-            target[key.output_name][key.name] = item.value.double_value.value
-
-    validation = tfma.load_validation_result(evaluation_uri)
-    failures: dict[str, list[str]] = {t.name: [] for t in config.tasks}
-    for per_slice in validation.metric_validations_per_slice:
-        for failure in per_slice.failures:
-            task = failure.metric_key.output_name
-            failures.setdefault(task, []).append(describe_failure(per_slice.slice_key, failure))
-    results = [
-        TaskResult(
-            task=t.name,
-            metrics=candidate[t.name],
-            baseline_metrics=baseline[t.name],
-            failures=tuple(failures.get(t.name, [])),
-        )
-        for t in config.tasks
-    ]
-    return validation.validation_ok, results
+    uri = run.output_uri("gate_verdict", "verdict")
+    path = Path(uri) / "verdict.json" if uri else None
+    if path is None or not path.exists():
+        return None
+    return json.loads(path.read_text())

@@ -1,4 +1,4 @@
-"""The short summary printed at the end of a local run."""
+"""The short summary printed at the end of a local run: the verdict first, failures on top."""
 
 from __future__ import annotations
 
@@ -6,24 +6,22 @@ from pathlib import Path
 
 from pipeline.config import PipelineConfig
 from pipeline.local_run import LocalPaths, RunOutcome
-from pipeline.run_summary import latest_run, pushed_versions, read_evaluation
+from pipeline.run_summary import latest_run, pushed_versions, read_verdict
 
-_HEADLINES = {
-    "status": {
-        "pushed": "PUSHED: every task passed its gates; the model is being served.",
-        "not_blessed": "NOT BLESSED: a task failed a gate; nothing was pushed.",
-        "data_rejected": "DATA REJECTED: the span broke the schema; nothing was trained.",
-        "failed": "FAILED: the run stopped with an error; nothing was pushed.",
-    }
+HEADLINES = {
+    "pushed": "PUSHED: every gate of every task passed; the model is being served.",
+    "not_blessed": "NOT BLESSED: a gate failed; nothing was pushed, the served model stays.",
+    "data_rejected": "DATA REJECTED: the span broke the schema; nothing was trained.",
+    "failed": "FAILED: the run stopped with an error; nothing was pushed.",
 }
 
 
-def _format_metric(value: float | None) -> str:
+def _fmt(value: float | None) -> str:
     return "-" if value is None else f"{value:.4f}"
 
 
 def format_summary(config: PipelineConfig, outcome: RunOutcome, output_root: str | Path) -> str:
-    """Renders what the run did: status, where things are, each task's metrics and gates.
+    """Renders what the run did: status, failing gates, each task's metrics, where things are.
 
     Args:
         config: the configuration the run used.
@@ -31,31 +29,44 @@ def format_summary(config: PipelineConfig, outcome: RunOutcome, output_root: str
         output_root: the run's output root.
 
     Returns:
-        Plain text, a few dozen lines at most.
+        Plain text, a few dozen lines.
     """
+    from components.gate_verdict.metrics import read_metric_table
+    from components.gate_verdict.verdict import BASELINE, CANDIDATE, OVERALL
+
     paths = LocalPaths(Path(output_root).resolve())
-    lines = ["", "=" * 72, _HEADLINES["status"][outcome.status], "=" * 72]
+    lines = ["", "=" * 78, HEADLINES[outcome.status], "=" * 78]
     if outcome.message:
         lines += [outcome.message.strip(), ""]
 
     run = latest_run(paths.metadata_path, config.pipeline_name)
-    evaluation_uri = run.output_uri("evaluator", "evaluation") if run else None
-    if run and run.state("evaluator") in ("complete", "cached") and evaluation_uri:
-        validation_ok, results = read_evaluation(evaluation_uri, config)
-        lines.append(f"Evaluation output: {evaluation_uri}")
-        for result in results:
-            task = config.task(result.task)
-            verdict = "FAIL" if result.failures else "pass"
-            lines.append(f"  {task.name} ({task.type}): gates {verdict}")
-            for metric in task.metrics:
+    verdict = (
+        read_verdict(run) if run and run.state("gate_verdict") in ("complete", "cached") else None
+    )
+    if verdict:
+        for failure in verdict["failures"]:
+            lines.append(
+                f"FAILED  {failure['task']} / {failure['gate']} / {failure['slice']}: "
+                f"{failure['reason']}"
+            )
+        table = read_metric_table(run.output_uri("evaluator", "evaluation"))
+        for task in verdict["tasks"]:
+            counts: dict[str, int] = {}
+            for gate in task["gates"]:
+                counts[gate["status"]] = counts.get(gate["status"], 0) + 1
+            tally = ", ".join(
+                f"{n} {status.replace('_', ' ')}" for status, n in sorted(counts.items())
+            )
+            lines.append(f"{'passed' if task['passed'] else 'FAILED'}  {task['task']}: {tally}")
+            for metric in config.task(task["task"]).metrics:
                 if metric == "example_count":
                     continue
-                value = result.metrics.get(metric)
-                base = result.baseline_metrics.get(metric)
-                baseline_text = f"   (baseline {_format_metric(base)})" if base is not None else ""
-                lines.append(f"      {metric:<16} {_format_metric(value)}{baseline_text}")
-            for failure in result.failures:
-                lines.append(f"      failed: {failure}")
+                value = table.get((CANDIDATE, OVERALL, task["task"], metric))
+                base = table.get((BASELINE, OVERALL, task["task"], metric))
+                baseline_text = f"   (baseline {_fmt(base)})" if base is not None else ""
+                lines.append(f"          {metric:<16} {_fmt(value)}{baseline_text}")
+        lines.append(f"Verdict: {Path(run.output_uri('gate_verdict', 'verdict')) / 'verdict.md'}")
+        lines.append(f"Evaluation output: {run.output_uri('evaluator', 'evaluation')}")
     versions = pushed_versions(paths.serving_model_dir)
     if versions:
         lines.append(f"Served model: {paths.serving_model_dir / versions[-1]}")

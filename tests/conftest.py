@@ -12,7 +12,7 @@ warnings.filterwarnings("ignore", category=FutureWarning, module="google.api_cor
 
 import pytest  # noqa: E402
 
-from pipeline.config import Gate, PipelineConfig  # noqa: E402
+from pipeline.config import Gate, PipelineConfig, SliceGate  # noqa: E402
 from pipeline.defaults import DEFAULT_CONFIG  # noqa: E402
 
 
@@ -24,9 +24,20 @@ def small_data_config(**training_changes) -> PipelineConfig:
     disease, stay = DEFAULT_CONFIG.tasks
     disease = dataclasses.replace(
         disease,
-        gates=(Gate("auc", lower_bound=0.60, max_regression=0.05), Gate("brier_score", upper_bound=0.25)),
+        gates=(
+            Gate("auc", lower_bound=0.60, max_regression=0.05),
+            Gate("brier_score", upper_bound=0.25),
+        ),
+        slice_gates=(
+            SliceGate("auc", "age_band", lower_bound=0.5),
+            SliceGate("auc", "sex", max_gap=0.3),
+        ),
     )
-    stay = dataclasses.replace(stay, gates=(Gate("mae", upper_bound=3.5, max_regression=0.5),))
+    stay = dataclasses.replace(
+        stay,
+        gates=(Gate("mae", upper_bound=3.5, max_regression=0.5),),
+        slice_gates=(SliceGate("mae", "admission_type", upper_bound=6.0),),
+    )
     return DEFAULT_CONFIG.replace(tasks=(disease, stay), training=training)
 
 

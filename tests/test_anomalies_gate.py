@@ -1,4 +1,4 @@
-"""The anomalies gate's pure logic: TFDV anomalies become plain sentences naming split and column."""
+"""The anomalies gate's logic: TFDV anomalies become plain sentences naming split and column."""
 
 from __future__ import annotations
 

@@ -6,7 +6,7 @@ import dataclasses
 
 import pytest
 
-from pipeline.config import ConfigError, Feature, Gate, PipelineConfig, Slice, Task
+from pipeline.config import ConfigError, Feature, Gate, PipelineConfig, Slice, SliceGate, Task
 from pipeline.defaults import DEFAULT_CONFIG
 
 
@@ -49,10 +49,39 @@ def test_duplicate_names_are_refused():
 
 
 def test_unknown_slice_column_and_feature_kind_are_refused():
-    with pytest.raises(ConfigError, match=r"slices\[0\] \(ward\)\.column: unknown column 'ward'"):
-        DEFAULT_CONFIG.replace(slices=(Slice("ward", "ward"),))
+    with pytest.raises(ConfigError, match=r"slices\[3\] \(ward\)\.column: unknown column 'ward'"):
+        DEFAULT_CONFIG.replace(slices=DEFAULT_CONFIG.slices + (Slice("ward", "ward"),))
     with pytest.raises(ConfigError, match=r"features\[0\] \(age\)\.kind: unknown kind 'text'"):
         DEFAULT_CONFIG.replace(features=(Feature("age", "text"),))
+
+
+@pytest.mark.parametrize(
+    ("slice_gate", "expected"),
+    [
+        (
+            SliceGate("auc", "ward", lower_bound=0.7),
+            r"slice_gates\[0\]\.slice: unknown slice 'ward'",
+        ),
+        (SliceGate("f1", "sex", lower_bound=0.7), r"slice_gates\[0\]\.metric: 'f1' is not one"),
+        (
+            SliceGate("auc", "sex"),
+            r"slice_gates\[0\]: needs a lower_bound, an upper_bound or a max_gap",
+        ),
+        (SliceGate("auc", "sex", max_gap=-1.0), r"slice_gates\[0\]\.max_gap: must be >= 0"),
+    ],
+)
+def test_bad_slice_gate_is_refused_naming_task_and_field(slice_gate, expected):
+    with pytest.raises(ConfigError, match=r"tasks\[0\] \(disease_risk\)\." + expected):
+        _with_task(slice_gates=(slice_gate,))
+
+
+def test_gate_named_for_an_unknown_metric_is_refused_when_loaded_from_data():
+    data = DEFAULT_CONFIG.to_dict()
+    data["tasks"][1]["gates"][0]["metric"] = "r2"
+    with pytest.raises(
+        ConfigError, match=r"tasks\[1\] \(length_of_stay_days\)\.gates\[0\]\.metric: 'r2'"
+    ):
+        PipelineConfig.from_dict(data)
 
 
 def test_pipeline_name_must_suit_kubeflow():

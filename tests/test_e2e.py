@@ -1,12 +1,17 @@
 """End to end: the real TFX components under LocalDagRunner on a few hundred generated rows.
 
-One session fixture runs the pipeline five times into one output root and every test reads
+One session fixture runs the pipeline six times into one output root and every test reads
 what it recorded:
 
-1. span 1, healthy: trained, blessed and pushed;
-2. the same again: served from the cache up to the Trainer;
-3-5. a bad span 2 (a wrong type, a missing label column, out-of-range values): rejected
+1. span 1, healthy: trained, every gate passes (non-regression: "no baseline"), pushed;
+2. the same again: served from the cache up to the Trainer; the regression gates now pass
+   against the model of run 1;
+3. a per-slice ceiling that exactly one admission-type slice breaks: not blessed, not pushed;
+4-6. a bad span 2 (a wrong type, a missing label column, out-of-range values): rejected
      before Transform, nothing pushed, the served model untouched.
+
+A second fixture runs once into a fresh output root with a disease-risk AUC floor no model
+reaches: that task fails, the other passes, nothing is pushed.
 """
 
 from __future__ import annotations
@@ -33,7 +38,7 @@ UPSTREAM_OF_EVALUATOR = (
     "transform",
     "trainer",
 )
-ROWS = 600
+ROWS = 1000
 
 
 def _tree_digest(folder: Path) -> str:
@@ -59,6 +64,7 @@ def _bad_span(healthy: pd.DataFrame, kind: str) -> pd.DataFrame:
 
 @dataclasses.dataclass
 class Run:
+    output_root: Path
     outcome: object
     record: object
     versions: list
@@ -71,6 +77,8 @@ class Story:
     data_root: Path
     first: Run
     second: Run
+    slice_ceiling: Run
+    failing_slice: str
     bad: dict
 
 
@@ -82,6 +90,7 @@ def _run(config, data_root, output_root) -> Run:
     paths = LocalPaths(output_root)
     serving = paths.serving_model_dir
     return Run(
+        output_root=Path(output_root),
         outcome=outcome,
         record=latest_run(paths.metadata_path, config.pipeline_name),
         versions=pushed_versions(serving),
@@ -97,6 +106,11 @@ def story(tmp_path_factory, small_config) -> Story:
 
     first = _run(small_config, data_root, output_root)
     second = _run(small_config, data_root, output_root)
+
+    # A ceiling between the worst and the second-worst judged admission-type slice.
+    slice_config, failing_slice = _ceiling_breaking_one_slice(small_config, second)
+    slice_ceiling = _run(slice_config, data_root, output_root)
+
     bad = {}
     for kind in ("wrong_type", "missing_label", "out_of_range"):
         folder = span_directory(data_root, 2)
@@ -104,7 +118,60 @@ def story(tmp_path_factory, small_config) -> Story:
         folder.mkdir(parents=True)
         _bad_span(healthy, kind).to_csv(folder / "patients.csv", index=False)
         bad[kind] = _run(small_config, data_root, output_root)
-    return Story(output_root, data_root, first, second, bad)
+    return Story(output_root, data_root, first, second, slice_ceiling, failing_slice, bad)
+
+
+def _ceiling_breaking_one_slice(config, run):
+    from components.gate_verdict.metrics import read_metric_table
+    from pipeline.config import SliceGate
+
+    table = read_metric_table(run.record.output_uri("evaluator", "evaluation"))
+    judged = {
+        slice_: value
+        for (model, slice_, task, metric), value in table.items()
+        if model == "candidate"
+        and task == "length_of_stay_days"
+        and metric == "mae"
+        and slice_.startswith("admission_type=")
+        and table[(model, slice_, task, "example_count")] >= config.min_slice_examples
+    }
+    assert len(judged) >= 2, judged
+    worst, second_worst = sorted(judged.values(), reverse=True)[:2]
+    failing_slice = max(judged, key=judged.get)
+    stay = dataclasses.replace(
+        config.task("length_of_stay_days"),
+        slice_gates=(SliceGate("mae", "admission_type", upper_bound=(worst + second_worst) / 2),),
+    )
+    tasks = tuple(stay if t.name == stay.name else t for t in config.tasks)
+    return config.replace(tasks=tasks), failing_slice
+
+
+@pytest.fixture(scope="session")
+def unreachable_floor(tmp_path_factory, small_config) -> Run:
+    """A fresh output root and a disease-risk AUC floor of 0.99: no model gets there."""
+    root = tmp_path_factory.mktemp("unreachable")
+    write_span(root / "patients", span=1, num_rows=ROWS, seed=7)
+    disease = small_config.task("disease_risk")
+    gates = tuple(
+        dataclasses.replace(g, lower_bound=0.99) if g.metric == "auc" else g for g in disease.gates
+    )
+    disease = dataclasses.replace(disease, gates=gates)
+    config = small_config.replace(
+        tasks=tuple(disease if t.name == disease.name else t for t in small_config.tasks)
+    )
+    return _run(config, root / "patients", root / "outputs")
+
+
+def _verdict(run: Run) -> dict:
+    from pipeline.run_summary import read_verdict
+
+    verdict = read_verdict(run.record)
+    assert verdict is not None, "the run wrote no verdict"
+    return verdict
+
+
+def _gates(verdict: dict, task: str) -> list[dict]:
+    return next(t for t in verdict["tasks"] if t["task"] == task)["gates"]
 
 
 def test_first_run_executes_every_component_and_pushes(story):
@@ -118,30 +185,122 @@ def test_first_run_executes_every_component_and_pushes(story):
 
 def test_blessing_and_push_are_recorded_in_ml_metadata(story):
     components = story.first.record.components
-    blessing = components["evaluator"].output_properties["blessing"][0]
+    blessing = components["gate_verdict"].output_properties["blessing"][0]
     assert blessing["blessed"] == 1
     pushed = components["pusher"].output_properties["pushed_model"][0]
     assert pushed["pushed"] == 1
     assert pushed["pushed_destination"].endswith(story.first.versions[0])
 
 
-def test_each_task_is_evaluated_overall_and_per_slice(story, small_config):
-    import tensorflow_model_analysis as tfma
+def test_each_task_is_evaluated_overall_and_per_slice(story):
+    from components.gate_verdict.metrics import read_metric_table
 
-    from pipeline.run_summary import read_evaluation, slice_name
+    table = read_metric_table(story.first.record.output_uri("evaluator", "evaluation"))
+    overall = {(t, m): v for (model, s, t, m), v in table.items() if s == "Overall"}
+    assert 0.6 <= overall[("disease_risk", "auc")] <= 1.0
+    assert 0 < overall[("disease_risk", "brier_score")] < 0.25
+    assert 0 < overall[("length_of_stay_days", "mae")] < 3.5
+    assert overall[("length_of_stay_days", "rmse")] >= overall[("length_of_stay_days", "mae")]
 
-    uri = story.first.record.output_uri("evaluator", "evaluation")
-    validation_ok, results = read_evaluation(uri, small_config)
-    assert validation_ok
-    by_task = {r.task: r for r in results}
-    assert 0.6 <= by_task["disease_risk"].metrics["auc"] <= 1.0
-    assert 0 < by_task["disease_risk"].metrics["brier_score"] < 0.25
-    assert 0 < by_task["length_of_stay_days"].metrics["mae"] < 3.5
-    assert by_task["length_of_stay_days"].metrics["rmse"] >= by_task["length_of_stay_days"].metrics["mae"]
-
-    slices = {slice_name(m.slice_key) for m in tfma.load_metrics(uri)}
+    slices = {s for (_, s, _, _) in table}
     assert {"Overall", "sex=F", "sex=M", "admission_type=emergency"} <= slices
     assert any(s.startswith("age_band=") for s in slices)
+
+
+def test_first_verdict_passes_every_gate_and_regression_says_no_baseline(story, small_config):
+    verdict = _verdict(story.first)
+    assert verdict["blessed"] is True and verdict["failures"] == []
+    assert verdict["baseline_model"] is None
+    for task in small_config.tasks:
+        gates = _gates(verdict, task.name)
+        kinds = {g["gate"] for g in gates}
+        assert "non_regression" in kinds
+        for gate in gates:
+            if gate["gate"] == "non_regression":
+                assert gate["status"] == "no_baseline", gate
+            elif gate["slice"] == "Overall":
+                assert gate["status"] == "pass", gate
+            else:
+                assert gate["status"] in ("pass", "not_enough_data"), gate
+    # The verdict's results are queryable in ML Metadata.
+    properties = story.first.record.components["gate_verdict"].output_properties["verdict"][0]
+    assert properties["blessed"] == 1 and properties["failed_gates"] == 0
+    assert properties["disease_risk_passed"] == 1
+    assert properties["length_of_stay_days_passed"] == 1
+    markdown_uri = story.first.record.output_uri("gate_verdict", "verdict")
+    assert (Path(markdown_uri) / "verdict.md").read_text().startswith("# Gate verdict: BLESSED")
+
+
+def test_a_slice_under_the_minimum_size_is_reported_as_not_enough_data(story, small_config):
+    rows = [
+        g
+        for g in _gates(_verdict(story.first), "length_of_stay_days")
+        if g["slice"] == "admission_type=transfer"
+    ]
+    assert rows, "the transfer slice (about 4% of patients) should be in the verdict"
+    [row] = rows
+    assert row["status"] == "not_enough_data"
+    assert f"fewer than the minimum {small_config.min_slice_examples}" in row["reason"]
+
+
+def test_second_verdict_checks_regression_against_the_first_model(story):
+    verdict = _verdict(story.second)
+    assert verdict["blessed"] is True
+    assert verdict["baseline_model"] == story.first.record.output_uri("trainer", "model")
+    regression = [g for t in verdict["tasks"] for g in t["gates"] if g["gate"] == "non_regression"]
+    assert len(regression) == 2
+    for gate in regression:
+        assert gate["status"] == "pass", gate
+        assert gate["baseline"] == pytest.approx(gate["candidate"])
+
+
+def test_a_per_slice_ceiling_broken_in_one_slice_blocks_the_push_and_names_it(story):
+    run = story.slice_ceiling
+    assert run.outcome.status == "not_blessed", run.outcome.message
+    assert run.outcome.exit_code == 4
+    verdict = _verdict(run)
+    assert verdict["blessed"] is False
+    [failure] = verdict["failures"]
+    assert failure["task"] == "length_of_stay_days"
+    assert failure["gate"] == "slice_upper_bound"
+    assert failure["slice"] == story.failing_slice
+    assert "above the ceiling" in failure["reason"]
+    assert next(t for t in verdict["tasks"] if t["task"] == "disease_risk")["passed"] is True
+    assert run.record.components["pusher"].output_properties["pushed_model"][0]["pushed"] == 0
+    assert run.versions == story.second.versions
+    assert run.serving_digest == story.second.serving_digest
+
+
+def test_a_task_below_its_floor_is_not_pushed_and_the_other_task_is_shown_passing(
+    unreachable_floor,
+):
+    run = unreachable_floor
+    assert run.outcome.status == "not_blessed", run.outcome.message
+    verdict = _verdict(run)
+    [failure] = verdict["failures"]
+    assert (failure["task"], failure["gate"], failure["metric"]) == (
+        "disease_risk",
+        "lower_bound",
+        "auc",
+    )
+    assert "below the floor 0.99" in failure["reason"]
+    stay = next(t for t in verdict["tasks"] if t["task"] == "length_of_stay_days")
+    assert stay["passed"] is True
+    assert run.versions == []
+    blessing = run.record.components["gate_verdict"].output_properties["blessing"][0]
+    assert blessing["blessed"] == 0
+
+
+def test_summary_prints_failing_gates_first(unreachable_floor, small_config):
+    from pipeline.summary import format_summary
+
+    text = format_summary(small_config, unreachable_floor.outcome, unreachable_floor.output_root)
+    lines = text.splitlines()
+    assert "NOT BLESSED" in text
+    failed = next(i for i, line in enumerate(lines) if line.startswith("FAILED  disease_risk"))
+    first_task_line = next(i for i, line in enumerate(lines) if line.startswith("passed  "))
+    assert failed < first_task_line
+    assert "length_of_stay_days" in lines[first_task_line]
 
 
 def test_pushed_model_loaded_fresh_serves_both_heads_from_raw_examples(story, small_config):

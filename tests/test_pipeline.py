@@ -45,7 +45,8 @@ def test_anomalies_gate_sits_between_validation_and_transform(dag):
     # Trainer (and so Evaluator and Pusher) come after Transform.
     assert by_id["transform"] in by_id["trainer"].upstream_nodes
     assert by_id["trainer"] in by_id["pusher"].upstream_nodes
-    assert by_id["evaluator"] in by_id["pusher"].upstream_nodes
+    assert by_id["evaluator"] in by_id["gate_verdict"].upstream_nodes
+    assert by_id["gate_verdict"] in by_id["pusher"].upstream_nodes
 
 
 def test_functions_are_passed_as_import_paths_with_the_config(dag, small_config):
@@ -66,7 +67,7 @@ def _metric_name(metric_config) -> str:
     return metric_config.class_name
 
 
-def test_eval_config_has_one_metrics_spec_per_task_with_its_gates(small_config):
+def test_eval_config_has_one_metrics_spec_per_task_and_no_thresholds(small_config):
     config = build_eval_config(small_config)
     assert config.model_specs[0].label_keys == {
         "disease_risk": "disease_risk",
@@ -77,21 +78,34 @@ def test_eval_config_has_one_metrics_spec_per_task_with_its_gates(small_config):
     by_task = {spec.output_names[0]: spec for spec in config.metrics_specs}
     assert set(by_task) == {"disease_risk", "length_of_stay_days"}
 
-    metrics = {_metric_name(m): m for m in by_task["disease_risk"].metrics}
-    assert {"auc", "pr_auc", "brier_score", "MeanLabel", "MeanPrediction", "Calibration"} <= set(
-        metrics
-    )
-    auc_gate = metrics["auc"].per_slice_thresholds[0]
-    assert auc_gate.slicing_specs[0] == tfma.SlicingSpec()  # overall slice only
-    assert auc_gate.threshold.value_threshold.lower_bound.value == pytest.approx(0.60)
-    assert auc_gate.threshold.change_threshold.direction == tfma.MetricDirection.HIGHER_IS_BETTER
-    assert auc_gate.threshold.change_threshold.absolute.value == pytest.approx(-0.05)
+    disease = {_metric_name(m): m for m in by_task["disease_risk"].metrics}
+    assert {
+        "auc",
+        "pr_auc",
+        "brier_score",
+        "log_loss",
+        "MeanLabel",
+        "MeanPrediction",
+        "Calibration",
+        "ExampleCount",
+    } == set(disease)
+    stay = {_metric_name(m) for m in by_task["length_of_stay_days"].metrics}
+    assert {"mae", "rmse", "ExampleCount"} <= stay
+    # The gate verdict judges; TFMA thresholds would write a second, competing blessing.
+    for spec in config.metrics_specs:
+        for metric in spec.metrics:
+            assert not metric.HasField("threshold") and not metric.per_slice_thresholds
 
-    stay = {_metric_name(m): m for m in by_task["length_of_stay_days"].metrics}
-    mae_gate = stay["mae"].per_slice_thresholds[0].threshold
-    assert mae_gate.value_threshold.upper_bound.value == pytest.approx(3.5)
-    assert mae_gate.change_threshold.direction == tfma.MetricDirection.LOWER_IS_BETTER
-    assert mae_gate.change_threshold.absolute.value == pytest.approx(0.5)
+
+def test_pusher_and_resolver_follow_the_gate_verdict(dag):
+    by_id = {c.id: c for c in dag.components}
+    blessing = by_id["pusher"].inputs["model_blessing"]
+    assert blessing.producer_component_id == "gate_verdict"
+    verdict_inputs = by_id["gate_verdict"].inputs
+    assert verdict_inputs["evaluation"].producer_component_id == "evaluator"
+    assert verdict_inputs["baseline_model"].producer_component_id == (
+        "latest_blessed_model_resolver"
+    )
 
 
 def test_slices_are_overall_sex_age_band_and_admission_type(small_config):

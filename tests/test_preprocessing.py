@@ -10,8 +10,8 @@ import pytest
 tf = pytest.importorskip("tensorflow")
 tft = pytest.importorskip("tensorflow_transform")
 tft_beam = pytest.importorskip("tensorflow_transform.beam")
-from tensorflow_transform.tf_metadata import schema_utils  # noqa: E402
 import tensorflow_data_validation as tfdv  # noqa: E402
+from tensorflow_transform.tf_metadata import schema_utils  # noqa: E402
 
 from components.feature_names import (  # noqa: E402
     missing_indicator_name,
@@ -24,18 +24,66 @@ from pipeline.defaults import DEFAULT_CONFIG, SCHEMA_DIR  # noqa: E402
 
 ROWS = [
     # age 30 F; bmi missing
-    dict(age=30, sex="F", bmi=None, systolic_bp_mmhg=110, diastolic_bp_mmhg=70,
-         cholesterol_mg_dl=180, hba1c_percent=5.0, smoker=0, heart_rate_bpm=70,
-         prior_admissions=0, admission_type="elective", disease_risk=0, length_of_stay_days=1.0),
-    dict(age=50, sex="M", bmi=30.0, systolic_bp_mmhg=130, diastolic_bp_mmhg=80,
-         cholesterol_mg_dl=None, hba1c_percent=6.0, smoker=1, heart_rate_bpm=80,
-         prior_admissions=1, admission_type="emergency", disease_risk=1, length_of_stay_days=3.0),
-    dict(age=70, sex="M", bmi=20.0, systolic_bp_mmhg=150, diastolic_bp_mmhg=90,
-         cholesterol_mg_dl=220, hba1c_percent=7.0, smoker=0, heart_rate_bpm=None,
-         prior_admissions=2, admission_type="emergency", disease_risk=0, length_of_stay_days=7.0),
-    dict(age=85, sex="F", bmi=25.0, systolic_bp_mmhg=170, diastolic_bp_mmhg=100,
-         cholesterol_mg_dl=260, hba1c_percent=None, smoker=1, heart_rate_bpm=90,
-         prior_admissions=3, admission_type="urgent", disease_risk=1, length_of_stay_days=15.0),
+    dict(
+        age=30,
+        sex="F",
+        bmi=None,
+        systolic_bp_mmhg=110,
+        diastolic_bp_mmhg=70,
+        cholesterol_mg_dl=180,
+        hba1c_percent=5.0,
+        smoker=0,
+        heart_rate_bpm=70,
+        prior_admissions=0,
+        admission_type="elective",
+        disease_risk=0,
+        length_of_stay_days=1.0,
+    ),
+    dict(
+        age=50,
+        sex="M",
+        bmi=30.0,
+        systolic_bp_mmhg=130,
+        diastolic_bp_mmhg=80,
+        cholesterol_mg_dl=None,
+        hba1c_percent=6.0,
+        smoker=1,
+        heart_rate_bpm=80,
+        prior_admissions=1,
+        admission_type="emergency",
+        disease_risk=1,
+        length_of_stay_days=3.0,
+    ),
+    dict(
+        age=70,
+        sex="M",
+        bmi=20.0,
+        systolic_bp_mmhg=150,
+        diastolic_bp_mmhg=90,
+        cholesterol_mg_dl=220,
+        hba1c_percent=7.0,
+        smoker=0,
+        heart_rate_bpm=None,
+        prior_admissions=2,
+        admission_type="emergency",
+        disease_risk=0,
+        length_of_stay_days=7.0,
+    ),
+    dict(
+        age=85,
+        sex="F",
+        bmi=25.0,
+        systolic_bp_mmhg=170,
+        diastolic_bp_mmhg=100,
+        cholesterol_mg_dl=260,
+        hba1c_percent=None,
+        smoker=1,
+        heart_rate_bpm=90,
+        prior_admissions=3,
+        admission_type="urgent",
+        disease_risk=1,
+        length_of_stay_days=15.0,
+    ),
 ]
 
 
