@@ -8,13 +8,15 @@ The function is pure: it builds the pipeline object from its arguments and touch
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from tfx import v1 as tfx
 from tfx.dsl.input_resolution.strategies.latest_blessed_model_strategy import (
     LatestBlessedModelStrategy,
 )
 from tfx.orchestration import pipeline as tfx_pipeline
+from tfx.v1.extensions import google_cloud_ai_platform as vertex
 
 from components.anomalies_gate.component import AnomaliesGate
 from components.gate_verdict.component import GateVerdictComponent
@@ -43,16 +45,26 @@ COMPONENT_IDS = (
 )
 
 
+def _required(value: Any, name: str) -> Any:
+    if not value:
+        raise ValueError(f"create_pipeline: {name} is required for Vertex AI training or serving")
+    return value
+
+
 def create_pipeline(
     *,
     config: PipelineConfig,
-    data_root: str,
+    data_root: str | tfx.dsl.experimental.RuntimeParameter,
     schema_path: str,
     pipeline_root: str,
     serving_model_dir: str,
     metadata_connection_config=None,
     beam_pipeline_args: Sequence[str] = (),
     enable_cache: bool = True,
+    vertex_region: str | None = None,
+    vertex_training_args: Mapping[str, Any] | None = None,
+    vertex_serving_args: Mapping[str, Any] | None = None,
+    vertex_serving_image_uri: str | None = None,
 ) -> tfx_pipeline.Pipeline:
     """Builds the multi-task clinical pipeline.
 
@@ -65,6 +77,11 @@ def create_pipeline(
         metadata_connection_config: ML Metadata connection; ``None`` lets the runner decide.
         beam_pipeline_args: arguments for the Beam-based components.
         enable_cache: reuse the outputs of components whose inputs did not change.
+        vertex_region: the region of the Vertex training job and endpoint (with the two below).
+        vertex_training_args: when given, train as a Vertex AI custom job with these
+            ``worker_pool_specs`` (the TFX Google Cloud extension's Trainer).
+        vertex_serving_args: when given, push to a Vertex AI endpoint (the extension's Pusher)
+            instead of ``serving_model_dir``; needs ``vertex_serving_image_uri``.
 
     Returns:
         The TFX ``Pipeline``.
@@ -113,14 +130,25 @@ def create_pipeline(
     # Bad data must never reach Transform: it waits for the gate, which fails on anomalies.
     transform.add_upstream_node(anomalies_gate)
 
-    trainer = tfx.components.Trainer(
+    trainer_class = tfx.components.Trainer
+    trainer_config = dict(custom_config)
+    if vertex_training_args is not None:
+        trainer_class = vertex.Trainer
+        trainer_config.update(
+            {
+                vertex.ENABLE_VERTEX_KEY: True,
+                vertex.VERTEX_REGION_KEY: _required(vertex_region, "vertex_region"),
+                vertex.TRAINING_ARGS_KEY: dict(vertex_training_args),
+            }
+        )
+    trainer = trainer_class(
         run_fn=RUN_FN,
         examples=transform.outputs["transformed_examples"],
         transform_graph=transform.outputs["transform_graph"],
         schema=schema_importer.outputs["schema"],
         train_args=tfx.proto.TrainArgs(splits=["train"]),
         eval_args=tfx.proto.EvalArgs(splits=["validation"]),
-        custom_config=custom_config,
+        custom_config=trainer_config,
     ).with_id("trainer")
 
     model_resolver = tfx.dsl.Resolver(
@@ -144,13 +172,27 @@ def create_pipeline(
         config=config,
     ).with_id("gate_verdict")
 
-    pusher = tfx.components.Pusher(
-        model=trainer.outputs["model"],
-        model_blessing=gate_verdict.outputs["blessing"],
-        push_destination=tfx.proto.PushDestination(
-            filesystem=tfx.proto.PushDestination.Filesystem(base_directory=serving_model_dir)
-        ),
-    ).with_id("pusher")
+    if vertex_serving_args is not None:
+        pusher = vertex.Pusher(
+            model=trainer.outputs["model"],
+            model_blessing=gate_verdict.outputs["blessing"],
+            custom_config={
+                vertex.ENABLE_VERTEX_KEY: True,
+                vertex.VERTEX_REGION_KEY: _required(vertex_region, "vertex_region"),
+                vertex.VERTEX_CONTAINER_IMAGE_URI_KEY: _required(
+                    vertex_serving_image_uri, "vertex_serving_image_uri"
+                ),
+                vertex.SERVING_ARGS_KEY: dict(vertex_serving_args),
+            },
+        ).with_id("pusher")
+    else:
+        pusher = tfx.components.Pusher(
+            model=trainer.outputs["model"],
+            model_blessing=gate_verdict.outputs["blessing"],
+            push_destination=tfx.proto.PushDestination(
+                filesystem=tfx.proto.PushDestination.Filesystem(base_directory=serving_model_dir)
+            ),
+        ).with_id("pusher")
 
     return tfx_pipeline.Pipeline(
         pipeline_name=config.pipeline_name,
