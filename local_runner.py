@@ -4,10 +4,14 @@ Examples:
   # The full pipeline on the bundled data (what the README's first command does):
   uv run python local_runner.py
   # Another data root (span-<N>/ folders of CSV) and output folder:
-  uv run python local_runner.py --data-root /data/patients --output-root /tmp/run1
+  uv run python local_runner.py run --data-root /data/patients --output-root /tmp/run1
+  # For cron: train on the newest span, stop on bad or drifted data, push only a better model
+  uv run python local_runner.py retrain --data-root /data/patients --output-root /srv/clinical
 
-Exit codes: 0 a model was pushed; 3 the data was rejected before training;
-4 the model was trained but not blessed (nothing pushed); 1 any other failure.
+Exit codes: 0 a model was pushed, or nothing new to do (the served model already fits the
+newest span); 3 the data was rejected before training (bad or drifted span); 4 the model was
+trained but failed a gate (nothing pushed); 5 another run holds the output root; 1 any other
+failure. The served model stays in place on every non-zero code.
 """
 
 from __future__ import annotations
@@ -39,20 +43,37 @@ def main(argv: list[str] | None = None) -> int:
         epilog="\n".join(__doc__.split("\n")[2:]),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    parser.add_argument(
+        "command",
+        nargs="?",
+        default="run",
+        choices=("run", "retrain"),
+        help="run (default) or retrain (the same run, ending with one line for cron logs)",
+    )
     parser.add_argument("--data-root", default=str(BUNDLED_DATA_ROOT), help="span folders")
     parser.add_argument("--output-root", default=str(DEFAULT_OUTPUT_ROOT), help="run state")
     parser.add_argument("--schema", default=str(SCHEMA_DIR / "schema.pbtxt"))
+    parser.add_argument(
+        "--wait", action="store_true", help="wait for a run in progress instead of exiting 5"
+    )
     parser.add_argument("--verbose", action="store_true", help="show TFX's own INFO logs")
     args = parser.parse_args(argv)
 
-    print("Importing TFX and TensorFlow (about a minute)...", flush=True)
+    print("Importing TFX and TensorFlow (about half a minute)...", flush=True)
     from pipeline.local_run import run_local_pipeline
     from pipeline.summary import format_summary
 
     outcome = run_local_pipeline(
-        DEFAULT_CONFIG, args.data_root, args.output_root, args.schema, verbose=args.verbose
+        DEFAULT_CONFIG,
+        args.data_root,
+        args.output_root,
+        args.schema,
+        verbose=args.verbose,
+        wait_for_lock=args.wait,
     )
     print(format_summary(DEFAULT_CONFIG, outcome, args.output_root))
+    if args.command == "retrain":
+        print(f"retrain: {outcome.status} (exit {outcome.exit_code})")
     return outcome.exit_code
 
 

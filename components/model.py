@@ -204,6 +204,28 @@ def vocabulary_sizes(
     }
 
 
+def warm_start_from(model: keras.Model, base_model_dir: str) -> int:
+    """Copies the weights of the served model into ``model`` where name and shape match.
+
+    A layer whose shape changed (a vocabulary that grew, a wider trunk) keeps its fresh
+    initialisation. Returns how many weight tensors were copied.
+    """
+    served = {v.name: v for v in tf.saved_model.load(base_model_dir).variables}
+    copied = 0
+    for weight in model.weights:
+        source = served.get(weight.name)
+        if source is not None and source.shape == weight.shape:
+            weight.assign(source)
+            copied += 1
+    tf.get_logger().info(
+        "Warm start: %d of %d weight tensors copied from %s",
+        copied,
+        len(model.weights),
+        base_model_dir,
+    )
+    return copied
+
+
 def run_fn(fn_args: tfx.components.FnArgs) -> None:
     """Trains the multi-task model and saves it for serving and evaluation.
 
@@ -221,6 +243,8 @@ def run_fn(fn_args: tfx.components.FnArgs) -> None:
     )
 
     model = build_model(config, vocabulary_sizes(tf_transform_output, config))
+    if config.training.warm_start and fn_args.base_model:
+        warm_start_from(model, fn_args.base_model)
     model.summary(print_fn=lambda line: tf.get_logger().info(line))
     callbacks = [
         keras.callbacks.EarlyStopping(

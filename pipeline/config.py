@@ -217,6 +217,11 @@ class Training:
             training stops and the best weights are restored.
         categorical_embedding_dim: embedding width of each categorical feature.
         seed: the random seed of weight initialisation and shuffling.
+        warm_start: start from the weights of the last blessed model (the Trainer's
+            ``base_model``) instead of a fresh initialisation. Off by default: a cold start
+            makes every model reproducible from its span alone, and a rerun on unchanged data
+            stays a pure cache hit (with warm start the Trainer's input changes once a model is
+            blessed, so the first rerun after a push trains again).
     """
 
     epochs: int = 20
@@ -228,6 +233,7 @@ class Training:
     early_stopping_patience: int = 3
     categorical_embedding_dim: int = 4
     seed: int = 42
+    warm_start: bool = False
 
 
 @dataclasses.dataclass(frozen=True)

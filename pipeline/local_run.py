@@ -6,7 +6,9 @@ process (importing TFX once per test session, not once per run).
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import fcntl
 import hashlib
 import logging
 import os
@@ -18,17 +20,21 @@ from pipeline.config import PipelineConfig
 os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
 
 # Exit codes of the runner, for cron and CI. Documented in the README.
-EXIT_PUSHED = 0
+EXIT_PUSHED = 0  # also "unchanged": nothing new since the last push, nothing done
 EXIT_FAILED = 1
 EXIT_DATA_REJECTED = 3
 EXIT_NOT_BLESSED = 4
+EXIT_BUSY = 5
 
 STATUS_EXIT_CODES = {
     "pushed": EXIT_PUSHED,
+    "unchanged": EXIT_PUSHED,
     "failed": EXIT_FAILED,
     "data_rejected": EXIT_DATA_REJECTED,
     "not_blessed": EXIT_NOT_BLESSED,
+    "busy": EXIT_BUSY,
 }
+LOCK_FILE = ".run.lock"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -55,7 +61,9 @@ class RunOutcome:
     """How a local run ended.
 
     Attributes:
-        status: ``pushed``, ``not_blessed``, ``data_rejected`` or ``failed``.
+        status: ``pushed``; ``unchanged`` (the served model is already the one this data
+            gives: nothing pushed); ``not_blessed``; ``data_rejected``; ``failed``; ``busy``
+            (another run holds the output root).
         exit_code: the runner's exit code for that status.
         message: the error message when the run stopped, else ``""``.
         seconds: wall time of the run (after imports).
@@ -139,6 +147,25 @@ def _is_data_rejection(error: BaseException) -> bool:
     return "Data rejected:" in str(error)
 
 
+@contextlib.contextmanager
+def run_lock(output_root: Path, wait: bool):
+    """Holds an exclusive lock on ``output_root`` for one run; yields False if another run
+    holds it and ``wait`` is False. ML Metadata's SQLite file is never written by two runs."""
+    output_root.mkdir(parents=True, exist_ok=True)
+    with open(output_root / LOCK_FILE, "w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            handle.write(f"{os.getpid()}\n")
+            handle.flush()
+            yield True
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def run_local_pipeline(
     config: PipelineConfig,
     data_root: str | os.PathLike,
@@ -148,6 +175,7 @@ def run_local_pipeline(
     echo: bool = True,
     enable_cache: bool = True,
     verbose: bool = False,
+    wait_for_lock: bool = False,
 ) -> RunOutcome:
     """Runs the whole pipeline once with LocalDagRunner.
 
@@ -159,6 +187,8 @@ def run_local_pipeline(
         echo: print a progress line per component.
         enable_cache: reuse outputs of components whose inputs did not change.
         verbose: let TFX's own INFO logs through, instead of one progress line per component.
+        wait_for_lock: wait for another run on the same output root to finish, instead of
+            returning at once with status ``busy``.
 
     Returns:
         The outcome; errors inside the pipeline are reported in it, not raised.
@@ -166,18 +196,39 @@ def run_local_pipeline(
     Raises:
         FileNotFoundError: if the data root or the schema does not exist.
     """
-    from tfx import v1 as tfx
-
-    from pipeline.pipeline import COMPONENT_IDS, create_pipeline
-
     data_root, schema_path = Path(data_root), Path(schema_path)
     if not data_root.is_dir():
         raise FileNotFoundError(f"data root {data_root} does not exist")
     if not schema_path.is_file():
         raise FileNotFoundError(f"schema {schema_path} does not exist")
     paths = LocalPaths(Path(output_root).resolve())
-    paths.output_root.mkdir(parents=True, exist_ok=True)
+    with run_lock(paths.output_root, wait_for_lock) as locked:
+        if not locked:
+            return RunOutcome(
+                status="busy",
+                message=f"another run holds {paths.output_root / LOCK_FILE}; try again later",
+                seconds=0.0,
+                component_seconds={},
+            )
+        return _run_locked(config, data_root, paths, schema_path, echo, enable_cache, verbose)
 
+
+def _run_locked(
+    config: PipelineConfig,
+    data_root: Path,
+    paths: LocalPaths,
+    schema_path: Path,
+    echo: bool,
+    enable_cache: bool,
+    verbose: bool,
+) -> RunOutcome:
+    from tfx import v1 as tfx
+
+    from pipeline.pipeline import COMPONENT_IDS, create_pipeline
+    from pipeline.run_summary import latest_run, served_model
+
+    # Drift is measured against the span the served model was trained on.
+    served = served_model(paths.metadata_path, config.pipeline_name)
     pipeline = create_pipeline(
         config=config,
         data_root=str(data_root.resolve()),
@@ -190,6 +241,7 @@ def run_local_pipeline(
         # One worker: on 2 cores Beam's multi-process mode was slower (shared/TRAPS.md).
         beam_pipeline_args=["--direct_running_mode=in_memory", "--direct_num_workers=1"],
         enable_cache=enable_cache,
+        baseline_statistics_uri=served.statistics_uri if served else "",
     )
 
     absl_logger = logging.getLogger("absl")
@@ -219,16 +271,18 @@ def run_local_pipeline(
     seconds = time.monotonic() - started
 
     if status == "pushed":
-        from pipeline.run_summary import latest_run
-
         run = latest_run(paths.metadata_path, config.pipeline_name)
         pushed = run.components.get("pusher") if run else None
         was_pushed = bool(
             pushed
             and any(p.get("pushed") == 1 for p in pushed.output_properties.get("pushed_model", []))
         )
+        verdict = run.components.get("gate_verdict") if run else None
+        verdict_properties = verdict.output_properties.get("verdict", [{}])[0] if verdict else {}
         if not was_pushed:
-            status = "not_blessed"
+            status = (
+                "unchanged" if verdict_properties.get("already_serving") == 1 else "not_blessed"
+            )
     return RunOutcome(
         status=status, message=message, seconds=seconds, component_seconds=progress.seconds
     )

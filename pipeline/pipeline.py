@@ -19,6 +19,7 @@ from tfx.orchestration import pipeline as tfx_pipeline
 from tfx.v1.extensions import google_cloud_ai_platform as vertex
 
 from components.anomalies_gate.component import AnomaliesGate
+from components.atomic_pusher.component import AtomicPusher
 from components.gate_verdict.component import GateVerdictComponent
 from pipeline.config import CUSTOM_CONFIG_KEY, PipelineConfig
 from pipeline.evaluation import build_eval_config
@@ -65,6 +66,7 @@ def create_pipeline(
     vertex_training_args: Mapping[str, Any] | None = None,
     vertex_serving_args: Mapping[str, Any] | None = None,
     vertex_serving_image_uri: str | None = None,
+    baseline_statistics_uri: str = "",
 ) -> tfx_pipeline.Pipeline:
     """Builds the multi-task clinical pipeline.
 
@@ -82,6 +84,9 @@ def create_pipeline(
             ``worker_pool_specs`` (the TFX Google Cloud extension's Trainer).
         vertex_serving_args: when given, push to a Vertex AI endpoint (the extension's Pusher)
             instead of ``serving_model_dir``; needs ``vertex_serving_image_uri``.
+        baseline_statistics_uri: the statistics of the span the served model was trained on;
+            the anomalies gate rejects a span that drifted from it beyond the schema's drift
+            comparators. Empty: no drift check (first run).
 
     Returns:
         The TFX ``Pipeline``.
@@ -116,9 +121,12 @@ def create_pipeline(
         schema=schema_importer.outputs["schema"],
     ).with_id("example_validator")
 
-    anomalies_gate = AnomaliesGate(anomalies=example_validator.outputs["anomalies"]).with_id(
-        "anomalies_gate"
-    )
+    anomalies_gate = AnomaliesGate(
+        anomalies=example_validator.outputs["anomalies"],
+        statistics=statistics_gen.outputs["statistics"],
+        schema=schema_importer.outputs["schema"],
+        baseline_statistics_uri=baseline_statistics_uri,
+    ).with_id("anomalies_gate")
 
     transform = tfx.components.Transform(
         examples=example_gen.outputs["examples"],
@@ -129,6 +137,12 @@ def create_pipeline(
     ).with_id("transform")
     # Bad data must never reach Transform: it waits for the gate, which fails on anomalies.
     transform.add_upstream_node(anomalies_gate)
+
+    model_resolver = tfx.dsl.Resolver(
+        strategy_class=LatestBlessedModelStrategy,
+        model=tfx.dsl.Channel(type=tfx.types.standard_artifacts.Model),
+        model_blessing=tfx.dsl.Channel(type=tfx.types.standard_artifacts.ModelBlessing),
+    ).with_id("latest_blessed_model_resolver")
 
     trainer_class = tfx.components.Trainer
     trainer_config = dict(custom_config)
@@ -149,13 +163,9 @@ def create_pipeline(
         train_args=tfx.proto.TrainArgs(splits=["train"]),
         eval_args=tfx.proto.EvalArgs(splits=["validation"]),
         custom_config=trainer_config,
+        # Warm start: run_fn starts from the served model's weights when they fit.
+        base_model=model_resolver.outputs["model"] if config.training.warm_start else None,
     ).with_id("trainer")
-
-    model_resolver = tfx.dsl.Resolver(
-        strategy_class=LatestBlessedModelStrategy,
-        model=tfx.dsl.Channel(type=tfx.types.standard_artifacts.Model),
-        model_blessing=tfx.dsl.Channel(type=tfx.types.standard_artifacts.ModelBlessing),
-    ).with_id("latest_blessed_model_resolver")
 
     evaluator = tfx.components.Evaluator(
         examples=example_gen.outputs["examples"],
@@ -186,7 +196,7 @@ def create_pipeline(
             },
         ).with_id("pusher")
     else:
-        pusher = tfx.components.Pusher(
+        pusher = AtomicPusher(
             model=trainer.outputs["model"],
             model_blessing=gate_verdict.outputs["blessing"],
             push_destination=tfx.proto.PushDestination(

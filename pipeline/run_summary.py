@@ -149,3 +149,39 @@ def read_verdict(run: RunRecord) -> dict | None:
     if path is None or not path.exists():
         return None
     return json.loads(path.read_text())
+
+
+@dataclasses.dataclass(frozen=True)
+class ServedModel:
+    """What the model in service was trained on, from the run that pushed it."""
+
+    model_uri: str
+    statistics_uri: str
+    span: int | None
+    pushed_destination: str
+
+
+def served_model(metadata_path: str | os.PathLike, pipeline_name: str) -> ServedModel | None:
+    """The newest pushed model and the statistics of its span, or ``None`` before any push."""
+    if not Path(metadata_path).exists():
+        return None
+    for run in reversed(list_runs(open_store(metadata_path), pipeline_name)):
+        pusher = run.components.get("pusher")
+        pushed = pusher.output_properties.get("pushed_model", []) if pusher else []
+        if not (pushed and pushed[0].get("pushed") == 1):
+            continue
+        return ServedModel(
+            model_uri=run.output_uri("trainer", "model") or "",
+            statistics_uri=run.output_uri("statistics_gen", "statistics") or "",
+            span=trained_span(run),
+            pushed_destination=str(pushed[0].get("pushed_destination", "")),
+        )
+    return None
+
+
+def trained_span(run: RunRecord) -> int | None:
+    """The span ExampleGen read in ``run``."""
+    example_gen = run.components.get("example_gen")
+    examples = example_gen.output_properties.get("examples", []) if example_gen else []
+    span = examples[0].get("span") if examples else None
+    return int(span) if span is not None else None

@@ -6,10 +6,12 @@ from pathlib import Path
 
 from pipeline.config import PipelineConfig
 from pipeline.local_run import LocalPaths, RunOutcome
-from pipeline.run_summary import latest_run, pushed_versions, read_verdict
+from pipeline.run_summary import latest_run, pushed_versions, read_verdict, trained_span
 
 HEADLINES = {
     "pushed": "PUSHED: every gate of every task passed; the model is being served.",
+    "unchanged": "UNCHANGED: nothing new since the last push; the served model stays.",
+    "busy": "BUSY: another run is in progress on this output root; nothing done.",
     "not_blessed": "NOT BLESSED: a gate failed; nothing was pushed, the served model stays.",
     "data_rejected": "DATA REJECTED: the span broke the schema; nothing was trained.",
     "failed": "FAILED: the run stopped with an error; nothing was pushed.",
@@ -39,7 +41,12 @@ def format_summary(config: PipelineConfig, outcome: RunOutcome, output_root: str
     if outcome.message:
         lines += [outcome.message.strip(), ""]
 
+    if outcome.status == "busy":
+        return "\n".join(lines)
     run = latest_run(paths.metadata_path, config.pipeline_name)
+    span = trained_span(run) if run else None
+    if span is not None:
+        lines.append(f"Span: {span} (the newest under the data root)")
     verdict = (
         read_verdict(run) if run and run.state("gate_verdict") in ("complete", "cached") else None
     )

@@ -5,7 +5,7 @@ what it recorded:
 
 1. span 1, healthy: trained, every gate passes (non-regression: "no baseline"), pushed;
 2. the same again: served from the cache up to the Trainer; the regression gates now pass
-   against the model of run 1;
+   against the model of run 1, which is the candidate itself: nothing new is pushed;
 3. a per-slice ceiling that exactly one admission-type slice breaks: not blessed, not pushed;
 4-6. a bad span 2 (a wrong type, a missing label column, out-of-range values): rejected
      before Transform, nothing pushed, the served model untouched.
@@ -337,13 +337,19 @@ def test_pushed_model_loaded_fresh_serves_both_heads_from_raw_examples(story, sm
     assert "age_band" in transformed
 
 
-def test_second_run_is_served_from_the_cache(story):
-    assert story.second.outcome.status == "pushed", story.second.outcome.message
+def test_second_run_is_served_from_the_cache_and_pushes_nothing_new(story):
+    assert story.second.outcome.status == "unchanged", story.second.outcome.message
+    assert story.second.outcome.exit_code == 0
     states = {node: run.state for node, run in story.second.record.components.items()}
     for node in UPSTREAM_OF_EVALUATOR:
         assert states[node] == "cached", (node, states)
     first_model = story.first.record.output_uri("trainer", "model")
     assert story.second.record.output_uri("trainer", "model") == first_model
+    # The served model is the candidate: nothing is pushed a second time.
+    assert story.second.versions == story.first.versions
+    assert story.second.serving_digest == story.first.serving_digest
+    verdict = _verdict(story.second)
+    assert verdict["blessed"] is True and verdict["already_serving"] is True
 
 
 @pytest.mark.parametrize(

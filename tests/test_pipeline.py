@@ -35,7 +35,7 @@ def test_components_and_readable_ids(dag):
     assert types["example_validator"] == "ExampleValidator"
     assert types["anomalies_gate"] == "AnomaliesGate"
     assert types["latest_blessed_model_resolver"] == "Resolver"
-    assert types["pusher"] == "Pusher"
+    assert types["pusher"] == "AtomicPusher"
 
 
 def test_anomalies_gate_sits_between_validation_and_transform(dag):

@@ -31,6 +31,28 @@ def _reasons(info: anomalies_pb2.AnomalyInfo) -> str:
     return " ".join(p.rstrip(".") + "." for p in parts if p)
 
 
+_DRIFT_TYPES = {
+    anomalies_pb2.AnomalyInfo.COMPARATOR_L_INFTY_HIGH,
+    anomalies_pb2.AnomalyInfo.COMPARATOR_JENSEN_SHANNON_DIVERGENCE_HIGH,
+}
+
+
+def drift_only(anomalies: anomalies_pb2.Anomalies) -> anomalies_pb2.Anomalies:
+    """Keeps the drift findings (L-infinity and Jensen-Shannon comparators) of ``anomalies``.
+
+    ``tfdv.validate_statistics`` with previous statistics reports schema anomalies too, which
+    ExampleValidator has already reported; the drift check adds only what is new.
+    """
+    result = anomalies_pb2.Anomalies()
+    for column, info in anomalies.anomaly_info.items():
+        reasons = [r for r in info.reason if r.type in _DRIFT_TYPES]
+        if reasons:
+            kept = result.anomaly_info[column]
+            kept.short_description = "Drift from the served model's span"
+            kept.reason.extend(reasons)
+    return result
+
+
 def describe_anomalies(anomalies_by_split: Mapping[str, anomalies_pb2.Anomalies]) -> list[str]:
     """Lists every anomaly as one sentence naming the split and the column.
 
@@ -57,6 +79,8 @@ def describe_anomalies(anomalies_by_split: Mapping[str, anomalies_pb2.Anomalies]
             problems.append(f"split '{split}': the split has no data.")
         for drift in anomalies.drift_skew_info:
             path = ".".join(drift.path.step)
+            if path in anomalies.anomaly_info:
+                continue  # already described from its anomaly_info
             for measurement in drift.drift_measurements:
                 if measurement.value > measurement.threshold:
                     problems.append(

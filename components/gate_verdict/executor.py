@@ -54,6 +54,10 @@ class Executor(base_executor.BaseExecutor):
         document = verdict.as_dict()
         document["candidate_model"] = model.uri
         document["baseline_model"] = baseline.uri if baseline else None
+        # A rerun on unchanged data: the Trainer was cached, so the candidate is the model
+        # already in service. It stays blessed, but there is nothing to push.
+        already_serving = baseline is not None and baseline.id == model.id
+        document["already_serving"] = already_serving
 
         verdict_artifact = artifact_utils.get_single_instance(output_dict[VERDICT_KEY])
         _write(os.path.join(verdict_artifact.uri, VERDICT_JSON), json.dumps(document, indent=2))
@@ -62,6 +66,7 @@ class Executor(base_executor.BaseExecutor):
         verdict_artifact.set_int_custom_property("blessed", int(verdict.blessed))
         verdict_artifact.set_int_custom_property("failed_gates", len(verdict.failures))
         verdict_artifact.set_int_custom_property("candidate_model_id", model.id)
+        verdict_artifact.set_int_custom_property("already_serving", int(already_serving))
         for task in verdict.tasks:
             verdict_artifact.set_int_custom_property(f"{task.task}_passed", int(task.passed))
             verdict_artifact.set_string_custom_property(
@@ -69,10 +74,13 @@ class Executor(base_executor.BaseExecutor):
             )
 
         blessing = artifact_utils.get_single_instance(output_dict[BLESSING_KEY])
-        _write(
-            os.path.join(blessing.uri, BLESSED_FILE if verdict.blessed else NOT_BLESSED_FILE), ""
-        )
-        blessing.set_int_custom_property("blessed", int(verdict.blessed))
+        # The Pusher pushes what this blessing says; the model's earlier blessing keeps it the
+        # Resolver's baseline when it is already serving.
+        push = verdict.blessed and not already_serving
+        _write(os.path.join(blessing.uri, BLESSED_FILE if push else NOT_BLESSED_FILE), "")
+        blessing.set_int_custom_property("blessed", int(push))
+        if already_serving:
+            blessing.set_string_custom_property("reason", "already serving: nothing to push")
         blessing.set_string_custom_property("current_model", model.uri)
         blessing.set_int_custom_property("current_model_id", model.id)
         if baseline is not None:

@@ -1,0 +1,1 @@
+"""A Pusher whose new version appears in the serving directory all at once, or not at all."""
