@@ -90,3 +90,24 @@ def test_a_third_task_gets_a_third_head():
     config = DEFAULT_CONFIG.replace(tasks=DEFAULT_CONFIG.tasks + (extra,))
     model = build_model(config, VOCABULARY_SIZES)
     assert "readmission" in model.output_names
+
+
+def test_warm_start_copies_the_served_weights_where_shapes_match(tmp_path):
+    from components.model import warm_start_from
+
+    served = build_model(DEFAULT_CONFIG, VOCABULARY_SIZES)
+    served.save(str(tmp_path / "served"), save_format="tf")
+
+    training = dataclasses.replace(DEFAULT_CONFIG.training, seed=7)
+    fresh = build_model(DEFAULT_CONFIG.replace(training=training), VOCABULARY_SIZES)
+    assert not np.allclose(
+        fresh.get_layer("shared_dense_0").kernel, served.get_layer("shared_dense_0").kernel
+    )
+    copied = warm_start_from(fresh, str(tmp_path / "served"))
+    assert copied == len(fresh.weights)
+    for a, b in zip(fresh.weights, served.weights, strict=True):
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
+
+    # A vocabulary that grew keeps its fresh embedding; everything else is copied.
+    grown = build_model(DEFAULT_CONFIG, {"sex": 3, "admission_type": 4})
+    assert warm_start_from(grown, str(tmp_path / "served")) == len(grown.weights) - 1

@@ -194,9 +194,19 @@ def test_a_run_killed_in_the_trainer_completes_when_started_again(tmp_path, smal
     # The real command in its own process group, killed as soon as the Trainer starts.
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     process = subprocess.Popen(
-        [sys.executable, str(PROJECT_ROOT / "local_runner.py"), "retrain",
-         "--data-root", str(data_root), "--output-root", str(output_root)],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
+        [
+            sys.executable,
+            str(PROJECT_ROOT / "local_runner.py"),
+            "retrain",
+            "--data-root",
+            str(data_root),
+            "--output-root",
+            str(output_root),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
         start_new_session=True,
     )
     seen = []
