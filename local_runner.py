@@ -7,6 +7,8 @@ Examples:
   uv run python local_runner.py run --data-root /data/patients --output-root /tmp/run1
   # For cron: train on the newest span, stop on bad or drifted data, push only a better model
   uv run python local_runner.py retrain --data-root /data/patients --output-root /srv/clinical
+  # The same on a rolling window of the last 3 accepted spans (the newest validated alone)
+  uv run python local_runner.py retrain --window 3 --data-root /data/patients
 
 Exit codes: 0 a model was pushed, or nothing new to do (the served model already fits the
 newest span); 3 the data was rejected before training (bad or drifted span); 4 the model was
@@ -56,6 +58,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--wait", action="store_true", help="wait for a run in progress instead of exiting 5"
     )
+    parser.add_argument(
+        "--window",
+        type=int,
+        default=1,
+        help="train on the newest span plus the N-1 newest earlier spans that passed "
+        "validation (default 1: the newest span only)",
+    )
     parser.add_argument("--verbose", action="store_true", help="show TFX's own INFO logs")
     args = parser.parse_args(argv)
 
@@ -70,6 +79,7 @@ def main(argv: list[str] | None = None) -> int:
         args.schema,
         verbose=args.verbose,
         wait_for_lock=args.wait,
+        span_window=args.window,
     )
     print(format_summary(DEFAULT_CONFIG, outcome, args.output_root))
     if args.command == "retrain":

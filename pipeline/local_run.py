@@ -12,6 +12,8 @@ import fcntl
 import hashlib
 import logging
 import os
+import re
+import shutil
 import time
 from pathlib import Path
 
@@ -68,12 +70,14 @@ class RunOutcome:
         message: the error message when the run stopped, else ``""``.
         seconds: wall time of the run (after imports).
         component_seconds: wall time per component id, in run order.
+        window_spans: with a rolling window, the spans trained on, newest first.
     """
 
     status: str
     message: str
     seconds: float
     component_seconds: dict[str, float]
+    window_spans: tuple[int, ...] = ()
 
     @property
     def exit_code(self) -> int:
@@ -110,6 +114,53 @@ class _ProgressHandler(logging.Handler):
     def _print(self, line: str) -> None:
         if self.echo:
             print(line, flush=True)
+
+
+_SPAN_FOLDER = re.compile(r"^span-(\d+)$")
+
+
+def spans_under(data_root: Path) -> list[int]:
+    """The span numbers of the ``span-<N>`` folders under ``data_root``, ascending."""
+    found = (_SPAN_FOLDER.match(p.name) for p in data_root.iterdir() if p.is_dir())
+    return sorted(int(m.group(1)) for m in found if m)
+
+
+def assemble_window(
+    data_root: Path, window_root: Path, size: int, accepted: set[int]
+) -> tuple[Path, list[int]]:
+    """Builds ``window_root/span-<newest>/`` from the newest span and the ``size - 1`` newest
+    earlier spans that passed validation.
+
+    Files are copied with their timestamps, so that an unchanged window keeps ExampleGen's
+    fingerprint and its cache. Returns the window root and the spans it holds, newest first.
+    """
+    spans = spans_under(data_root)
+    if not spans:
+        raise FileNotFoundError(f"no span-<N> folders under {data_root}")
+    newest = spans[-1]
+    chosen = [newest] + [s for s in reversed(spans[:-1]) if s in accepted][: size - 1]
+    if window_root.exists():
+        for stale in window_root.iterdir():
+            if stale.name != f"span-{newest}":
+                shutil.rmtree(stale)
+    folder = window_root / f"span-{newest}"
+    folder.mkdir(parents=True, exist_ok=True)
+    wanted = {}
+    for span in chosen:
+        for source in sorted((data_root / f"span-{span}").glob("*.csv")):
+            wanted[f"span-{span}-{source.name}"] = source
+    for existing in folder.iterdir():
+        if existing.name not in wanted:
+            existing.unlink()
+    for name, source in wanted.items():
+        target = folder / name
+        stat = source.stat()
+        if not target.exists() or (target.stat().st_size, target.stat().st_mtime) != (
+            stat.st_size,
+            stat.st_mtime,
+        ):
+            shutil.copy2(source, target)
+    return window_root, chosen
 
 
 def _content_addressed_copy(path: Path, folder: Path) -> Path:
@@ -176,6 +227,7 @@ def run_local_pipeline(
     enable_cache: bool = True,
     verbose: bool = False,
     wait_for_lock: bool = False,
+    span_window: int = 1,
 ) -> RunOutcome:
     """Runs the whole pipeline once with LocalDagRunner.
 
@@ -189,6 +241,8 @@ def run_local_pipeline(
         verbose: let TFX's own INFO logs through, instead of one progress line per component.
         wait_for_lock: wait for another run on the same output root to finish, instead of
             returning at once with status ``busy``.
+        span_window: train and evaluate on the newest span plus up to ``span_window - 1``
+            earlier spans that passed validation; the newest span is still validated alone.
 
     Returns:
         The outcome; errors inside the pipeline are reported in it, not raised.
@@ -210,7 +264,9 @@ def run_local_pipeline(
                 seconds=0.0,
                 component_seconds={},
             )
-        return _run_locked(config, data_root, paths, schema_path, echo, enable_cache, verbose)
+        return _run_locked(
+            config, data_root, paths, schema_path, echo, enable_cache, verbose, span_window
+        )
 
 
 def _run_locked(
@@ -221,11 +277,23 @@ def _run_locked(
     echo: bool,
     enable_cache: bool,
     verbose: bool,
+    span_window: int,
 ) -> RunOutcome:
     from tfx import v1 as tfx
 
-    from pipeline.pipeline import COMPONENT_IDS, create_pipeline
-    from pipeline.run_summary import latest_run, served_model
+    from pipeline.pipeline import create_pipeline
+    from pipeline.run_summary import accepted_spans, latest_run, served_model
+
+    if span_window < 1:
+        raise ValueError(f"span_window must be at least 1, got {span_window}")
+    window_root = None
+    if span_window > 1:
+        accepted = accepted_spans(paths.metadata_path, config.pipeline_name)
+        window_root, window = assemble_window(
+            data_root, paths.output_root / "window", span_window, accepted
+        )
+        if echo:
+            print(f"Span window: {', '.join(map(str, window))} (newest first)", flush=True)
 
     # Drift is measured against the span the served model was trained on.
     served = served_model(paths.metadata_path, config.pipeline_name)
@@ -242,10 +310,11 @@ def _run_locked(
         beam_pipeline_args=["--direct_running_mode=in_memory", "--direct_num_workers=1"],
         enable_cache=enable_cache,
         baseline_statistics_uri=served.statistics_uri if served else "",
+        window_data_root=str(window_root) if window_root else None,
     )
 
     absl_logger = logging.getLogger("absl")
-    progress = _ProgressHandler(total=len(COMPONENT_IDS), echo=echo)
+    progress = _ProgressHandler(total=len(pipeline.components), echo=echo)
     previous_level, previous_propagate = absl_logger.level, absl_logger.propagate
     absl_logger.setLevel(logging.INFO)
     absl_logger.propagate = verbose
@@ -284,5 +353,9 @@ def _run_locked(
                 "unchanged" if verdict_properties.get("already_serving") == 1 else "not_blessed"
             )
     return RunOutcome(
-        status=status, message=message, seconds=seconds, component_seconds=progress.seconds
+        status=status,
+        message=message,
+        seconds=seconds,
+        component_seconds=progress.seconds,
+        window_spans=tuple(window) if window_root else (),
     )

@@ -46,6 +46,24 @@ COMPONENT_IDS = (
 )
 
 
+def _csv_example_gen(data_root: Any, span_pattern: str) -> tfx.components.CsvExampleGen:
+    """Reads the newest ``span_pattern`` span under ``data_root``, split by hash."""
+    return tfx.components.CsvExampleGen(
+        input_base=data_root,
+        input_config=tfx.proto.Input(
+            splits=[tfx.proto.Input.Split(name="all", pattern=span_pattern)]
+        ),
+        output_config=tfx.proto.Output(
+            split_config=tfx.proto.SplitConfig(
+                splits=[
+                    tfx.proto.SplitConfig.Split(name=name, hash_buckets=buckets)
+                    for name, buckets in SPLITS
+                ]
+            )
+        ),
+    )
+
+
 def _required(value: Any, name: str) -> Any:
     if not value:
         raise ValueError(f"create_pipeline: {name} is required for Vertex AI training or serving")
@@ -67,6 +85,7 @@ def create_pipeline(
     vertex_serving_args: Mapping[str, Any] | None = None,
     vertex_serving_image_uri: str | None = None,
     baseline_statistics_uri: str = "",
+    window_data_root: str | None = None,
 ) -> tfx_pipeline.Pipeline:
     """Builds the multi-task clinical pipeline.
 
@@ -87,26 +106,24 @@ def create_pipeline(
         baseline_statistics_uri: the statistics of the span the served model was trained on;
             the anomalies gate rejects a span that drifted from it beyond the schema's drift
             comparators. Empty: no drift check (first run).
+        window_data_root: a folder holding one ``span-<N>`` folder with the CSV files of the
+            last accepted spans (``pipeline.local_run`` assembles it); when given, training and
+            evaluation read it while validation still reads the newest span alone. Local only.
 
     Returns:
         The TFX ``Pipeline``.
     """
     custom_config = {CUSTOM_CONFIG_KEY: config.to_json()}
 
-    example_gen = tfx.components.CsvExampleGen(
-        input_base=data_root,
-        input_config=tfx.proto.Input(
-            splits=[tfx.proto.Input.Split(name="all", pattern=config.span_pattern)]
-        ),
-        output_config=tfx.proto.Output(
-            split_config=tfx.proto.SplitConfig(
-                splits=[
-                    tfx.proto.SplitConfig.Split(name=name, hash_buckets=buckets)
-                    for name, buckets in SPLITS
-                ]
-            )
-        ),
-    ).with_id("example_gen")
+    example_gen = _csv_example_gen(data_root, config.span_pattern).with_id("example_gen")
+    # The rolling window: the newest span is validated alone (example_gen), and Transform,
+    # Trainer and Evaluator read the window of accepted spans the local runner assembled.
+    window_example_gen = (
+        _csv_example_gen(window_data_root, config.span_pattern).with_id("window_example_gen")
+        if window_data_root
+        else None
+    )
+    training_examples = (window_example_gen or example_gen).outputs["examples"]
 
     statistics_gen = tfx.components.StatisticsGen(examples=example_gen.outputs["examples"]).with_id(
         "statistics_gen"
@@ -129,7 +146,7 @@ def create_pipeline(
     ).with_id("anomalies_gate")
 
     transform = tfx.components.Transform(
-        examples=example_gen.outputs["examples"],
+        examples=training_examples,
         schema=schema_importer.outputs["schema"],
         preprocessing_fn=PREPROCESSING_FN,
         custom_config=custom_config,
@@ -168,7 +185,7 @@ def create_pipeline(
     ).with_id("trainer")
 
     evaluator = tfx.components.Evaluator(
-        examples=example_gen.outputs["examples"],
+        examples=training_examples,
         model=trainer.outputs["model"],
         baseline_model=model_resolver.outputs["model"],
         eval_config=build_eval_config(config),
@@ -209,6 +226,7 @@ def create_pipeline(
         pipeline_root=pipeline_root,
         components=[
             example_gen,
+            *([window_example_gen] if window_example_gen else []),
             statistics_gen,
             schema_importer,
             example_validator,

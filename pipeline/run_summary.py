@@ -185,3 +185,15 @@ def trained_span(run: RunRecord) -> int | None:
     examples = example_gen.output_properties.get("examples", []) if example_gen else []
     span = examples[0].get("span") if examples else None
     return int(span) if span is not None else None
+
+
+def accepted_spans(metadata_path: str | os.PathLike, pipeline_name: str) -> set[int]:
+    """Spans that passed the anomalies gate (schema and drift) in some run."""
+    if not Path(metadata_path).exists():
+        return set()
+    accepted = set()
+    for run in list_runs(open_store(metadata_path), pipeline_name):
+        span = trained_span(run)
+        if span is not None and run.state("anomalies_gate") in ("complete", "cached"):
+            accepted.add(span)
+    return accepted

@@ -47,6 +47,9 @@ def format_summary(config: PipelineConfig, outcome: RunOutcome, output_root: str
     span = trained_span(run) if run else None
     if span is not None:
         lines.append(f"Span: {span} (the newest under the data root)")
+    if outcome.window_spans:
+        spans = ", ".join(map(str, outcome.window_spans))
+        lines.append(f"Trained and evaluated on the span window: {spans}")
     verdict = (
         read_verdict(run) if run and run.state("gate_verdict") in ("complete", "cached") else None
     )

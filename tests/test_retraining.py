@@ -8,7 +8,8 @@ ML Metadata recorded:
 3. span 3, corrupted -> rejected before training, v2 still served;
 4. span 4, drifted -> rejected, v2 still served;
 5. span 5, disease labels shuffled -> not blessed (that task only), v2 still served;
-6. rerun with no new span -> nothing retrained or pushed.
+6. rerun with no new span -> nothing retrained or pushed;
+7. a rolling window of two spans: span 5 validated alone, trained on spans 5 and 2.
 
 Plus the faults of scheduled runs: a run killed while the Trainer runs completes when started
 again from the cached upstream results, and a second run on a busy output root exits 5.
@@ -45,11 +46,11 @@ class Step:
     record: object
 
 
-def _retrain(config, data_root, output_root) -> Step:
+def _retrain(config, data_root, output_root, span_window: int = 1) -> Step:
     from pipeline.local_run import LocalPaths, run_local_pipeline
     from pipeline.run_summary import latest_run, pushed_versions
 
-    outcome = run_local_pipeline(config, data_root, output_root, SCHEMA)
+    outcome = run_local_pipeline(config, data_root, output_root, SCHEMA, span_window=span_window)
     paths = LocalPaths(Path(output_root))
     return Step(
         exit_code=outcome.exit_code,
@@ -95,6 +96,9 @@ def story(tmp_path_factory, small_config):
     steps["span5"] = _retrain(small_config, data_root, output_root)
 
     steps["rerun"] = _retrain(small_config, data_root, output_root)
+    # A rolling window of two: span 5 (validated alone) and span 2, the newest earlier span
+    # that passed validation (3 and 4 were rejected).
+    steps["window"] = _retrain(small_config, data_root, output_root, span_window=2)
     return steps
 
 
@@ -170,6 +174,27 @@ def test_rerun_with_no_new_span_trains_and_pushes_nothing(story):
         assert step.record.state(node) == "cached", (node, step.record.state(node))
     assert step.versions == story["span2"].versions
     assert step.exit_code == 4  # still the same, unblessed candidate; nothing new happened
+
+
+def _overall_eval_count(step: Step) -> float:
+    from components.gate_verdict.metrics import read_metric_table
+
+    table = read_metric_table(step.record.output_uri("evaluator", "evaluation"))
+    return table[("candidate", "Overall", "disease_risk", "example_count")]
+
+
+def test_rolling_window_trains_on_accepted_spans_and_validates_the_newest_alone(story):
+    step = story["window"]
+    record = step.record
+    assert record.state("window_example_gen") == "complete"
+    # Validation read span 5 alone: the same statistics as the rerun's, from the cache.
+    assert record.state("statistics_gen") == "cached"
+    assert record.state("trainer") == "complete"
+    # The hash split is per record, so the window's eval split is exactly spans 5 + 2.
+    assert _overall_eval_count(step) == _overall_eval_count(story["span5"]) + _overall_eval_count(
+        story["span2"]
+    )
+    assert step.versions == story["span2"].versions or step.status == "pushed"
 
 
 def test_busy_output_root_exits_5_without_touching_it(tmp_path):
