@@ -9,11 +9,14 @@ Examples:
   uv run python local_runner.py retrain --data-root /data/patients --output-root /srv/clinical
   # The same on a rolling window of the last 3 accepted spans (the newest validated alone)
   uv run python local_runner.py retrain --window 3 --data-root /data/patients
+  # Your own dataset, described by a config file and a curated schema
+  uv run python local_runner.py --config configs/icu/icu.yaml --output-root outputs/icu
 
 Exit codes: 0 a model was pushed, or nothing new to do (the served model already fits the
-newest span); 3 the data was rejected before training (bad or drifted span); 4 the model was
-trained but failed a gate (nothing pushed); 5 another run holds the output root; 1 any other
-failure. The served model stays in place on every non-zero code.
+newest span); 2 the configuration was refused (the message names the field); 3 the data was
+rejected before training (bad or drifted span); 4 the model was trained but failed a gate
+(nothing pushed); 5 another run holds the output root; 1 any other failure. The served
+model stays in place on every non-zero code.
 """
 
 from __future__ import annotations
@@ -31,12 +34,9 @@ warnings.filterwarnings("ignore", category=FutureWarning, module="google.api_cor
 # TFMA's PR-AUC interpolation divides by zero at thresholds with no positives; harmless.
 warnings.filterwarnings("ignore", category=RuntimeWarning, module="tensorflow_model_analysis")
 
-from pipeline.defaults import (  # noqa: E402
-    BUNDLED_DATA_ROOT,
-    DEFAULT_CONFIG,
-    DEFAULT_OUTPUT_ROOT,
-    SCHEMA_DIR,
-)
+from pipeline.config import ConfigError  # noqa: E402
+from pipeline.config_file import load_config  # noqa: E402
+from pipeline.defaults import DEFAULT_CONFIG_FILE, DEFAULT_OUTPUT_ROOT  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -52,9 +52,14 @@ def main(argv: list[str] | None = None) -> int:
         choices=("run", "retrain"),
         help="run (default) or retrain (the same run, ending with one line for cron logs)",
     )
-    parser.add_argument("--data-root", default=str(BUNDLED_DATA_ROOT), help="span folders")
+    parser.add_argument(
+        "--config",
+        default=str(DEFAULT_CONFIG_FILE),
+        help="the dataset's configuration file (default: the bundled clinical dataset)",
+    )
+    parser.add_argument("--data-root", help="span folders (default: the config's data_root)")
     parser.add_argument("--output-root", default=str(DEFAULT_OUTPUT_ROOT), help="run state")
-    parser.add_argument("--schema", default=str(SCHEMA_DIR / "schema.pbtxt"))
+    parser.add_argument("--schema", help="curated schema (default: the config's schema_path)")
     parser.add_argument(
         "--wait", action="store_true", help="wait for a run in progress instead of exiting 5"
     )
@@ -67,21 +72,28 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--verbose", action="store_true", help="show TFX's own INFO logs")
     args = parser.parse_args(argv)
+    try:
+        config = load_config(args.config)
+    except (ConfigError, FileNotFoundError) as error:
+        print(f"error: {args.config}: {error}", file=sys.stderr)
+        return 2
+    data_root = args.data_root or config.data_root
+    schema = args.schema or config.schema_path
 
     print("Importing TFX and TensorFlow (about half a minute)...", flush=True)
     from pipeline.local_run import run_local_pipeline
     from pipeline.summary import format_summary
 
     outcome = run_local_pipeline(
-        DEFAULT_CONFIG,
-        args.data_root,
+        config,
+        data_root,
         args.output_root,
-        args.schema,
+        schema,
         verbose=args.verbose,
         wait_for_lock=args.wait,
         span_window=args.window,
     )
-    print(format_summary(DEFAULT_CONFIG, outcome, args.output_root))
+    print(format_summary(config, outcome, args.output_root))
     if args.command == "retrain":
         print(f"retrain: {outcome.status} (exit {outcome.exit_code})")
     return outcome.exit_code

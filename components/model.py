@@ -30,7 +30,7 @@ from components.feature_names import (  # noqa: E402
     transformed_name,
     vocabulary_name,
 )
-from pipeline.config import PipelineConfig, Task, config_from_custom_config  # noqa: E402
+from pipeline.config import Feature, PipelineConfig, Task, config_from_custom_config  # noqa: E402
 
 # AutoGraph's do-not-convert list names `keras`, not `tf_keras`: without this the first fit()
 # spends ~40 s converting tf_keras internals (see shared/TRAPS.md).
@@ -41,14 +41,32 @@ autograph_config.CONVERSION_RULES = (autograph_config.DoNotConvert("tf_keras"),)
 NUM_OOV_BUCKETS = 1
 
 
+def is_embedded(feature: Feature) -> bool:
+    """Categories and bucketized numbers are indices fed to an embedding."""
+    return feature.kind == "categorical" or bool(feature.bucket_boundaries)
+
+
 def model_input_names(config: PipelineConfig) -> list[str]:
     """The transformed features the model reads, in a fixed order."""
     names = []
     for feature in config.features:
         names.append(transformed_name(feature.name))
-        if feature.kind in ("numeric", "binary"):
+        if not is_embedded(feature):
             names.append(missing_indicator_name(feature.name))
     return names
+
+
+def task_loss(task: Task) -> keras.losses.Loss:
+    """The Keras loss of a task's configured ``loss``."""
+    if task.type == "binary_classification":
+        if task.loss == "focal":
+            return keras.losses.BinaryFocalCrossentropy()
+        return keras.losses.BinaryCrossentropy()
+    if task.loss == "huber":
+        return keras.losses.Huber()
+    if task.loss == "mae":
+        return keras.losses.MeanAbsoluteError()
+    return keras.losses.MeanSquaredError()
 
 
 def build_model(config: PipelineConfig, vocabulary_sizes: dict[str, int]) -> keras.Model:
@@ -71,7 +89,7 @@ def build_model(config: PipelineConfig, vocabulary_sizes: dict[str, int]) -> ker
     encoded = []
     for feature in config.features:
         name = transformed_name(feature.name)
-        if feature.kind == "categorical":
+        if is_embedded(feature):
             inputs[name] = keras.Input(shape=(1,), name=name, dtype=tf.int64)
             embedding = keras.layers.Embedding(
                 vocabulary_sizes[feature.name] + NUM_OOV_BUCKETS,
@@ -102,12 +120,11 @@ def build_model(config: PipelineConfig, vocabulary_sizes: dict[str, int]) -> ker
             )(head)
         if task.type == "binary_classification":
             outputs[task.name] = keras.layers.Dense(1, activation="sigmoid", name=task.name)(head)
-            losses[task.name] = keras.losses.BinaryCrossentropy()
             metrics[task.name] = [keras.metrics.AUC(name="auc")]
         else:
             outputs[task.name] = keras.layers.Dense(1, name=task.name)(head)
-            losses[task.name] = keras.losses.MeanSquaredError()
             metrics[task.name] = [keras.metrics.MeanAbsoluteError(name="mae")]
+        losses[task.name] = task_loss(task)
 
     model = keras.Model(inputs=inputs, outputs=outputs, name="multitask_clinical_model")
     model.compile(
@@ -198,10 +215,15 @@ def vocabulary_sizes(
     tf_transform_output: tft.TFTransformOutput, config: PipelineConfig
 ) -> dict[str, int]:
     """The vocabulary size of each categorical feature, read from Transform's output."""
-    return {
+    sizes = {
         feature.name: tf_transform_output.vocabulary_size_by_name(vocabulary_name(feature))
         for feature in config.features_of_kind("categorical")
     }
+    for feature in config.features:
+        if feature.bucket_boundaries:
+            # The buckets, plus one for missing values.
+            sizes[feature.name] = len(feature.bucket_boundaries) + 2
+    return sizes
 
 
 def warm_start_from(model: keras.Model, base_model_dir: str) -> int:

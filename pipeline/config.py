@@ -25,6 +25,11 @@ LabelTransform = Literal["none", "log1p"]
 FEATURE_KINDS: tuple[str, ...] = ("numeric", "categorical", "binary")
 TASK_TYPES: tuple[str, ...] = ("binary_classification", "regression")
 LABEL_TRANSFORMS: tuple[str, ...] = ("none", "log1p")
+LOSSES: Mapping[str, tuple[str, ...]] = {
+    "binary_classification": ("default", "binary_crossentropy", "focal"),
+    "regression": ("default", "mse", "huber", "mae"),
+}
+SPLIT_NAMES: tuple[str, ...] = ("train", "validation", "eval")
 
 # The key under which create_pipeline hands the configuration to Transform and Trainer.
 CUSTOM_CONFIG_KEY = "pipeline_config"
@@ -93,12 +98,19 @@ class Feature:
     Attributes:
         name: the raw column name.
         kind: ``numeric`` (z-scored, missing values imputed with the mean and flagged),
-            ``categorical`` (a string column, turned into a vocabulary index) or ``binary``
-            (a 0/1 column; missing is imputed with 0 and flagged).
+            ``categorical`` (a string or integer-code column, turned into a vocabulary index)
+            or ``binary`` (a 0/1 column; missing is imputed with 0 and flagged).
+        log: numeric only: use ``log1p(max(x, 0))`` before scaling (skewed lab values).
+        clip: numeric only: ``[low, high]`` limits applied before scaling.
+        bucket_boundaries: numeric only: bucketize at these boundaries instead of scaling; the
+            bucket index is embedded like a category.
     """
 
     name: str
     kind: FeatureKind = "numeric"
+    log: bool = False
+    clip: tuple[float, float] | None = None
+    bucket_boundaries: tuple[float, ...] = ()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -161,6 +173,9 @@ class Task:
         slice_gates: the gates every candidate must pass on each slice of a slice column.
         label_transform: ``log1p`` trains a regression head on ``log1p(label)``; the serving
             signature returns ``expm1`` of it, in the label's own unit.
+        loss: ``default`` (binary cross-entropy, or mean squared error), or one of
+            ``LOSSES[type]``: ``focal`` for a rare binary outcome, ``huber`` or ``mae`` for a
+            regression with outliers.
     """
 
     name: str
@@ -171,6 +186,7 @@ class Task:
     gates: tuple[Gate, ...] = ()
     slice_gates: tuple[SliceGate, ...] = ()
     label_transform: LabelTransform = "none"
+    loss: str = "default"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -255,6 +271,13 @@ class PipelineConfig:
     training: Training = dataclasses.field(default_factory=Training)
     # The ExampleGen pattern below the data root; {SPAN} picks the latest span.
     span_pattern: str = "span-{SPAN}/*.csv"
+    # Where the span folders and the curated schema are; relative paths in a config file are
+    # relative to that file.
+    data_root: str = ""
+    schema_path: str = ""
+    # Hash buckets of each split: train (fitting), validation (early stopping), eval (the
+    # verdict). Small cohorts can give eval a larger share so each class has enough examples.
+    splits: tuple[tuple[str, int], ...] = (("train", 14), ("validation", 2), ("eval", 4))
 
     def __post_init__(self) -> None:
         self._validate()
@@ -278,6 +301,23 @@ class PipelineConfig:
                 feature.kind in FEATURE_KINDS,
                 f"{field}.kind",
                 f"unknown kind {feature.kind!r}; expected one of {FEATURE_KINDS}",
+            )
+            numeric_only = feature.log or feature.clip is not None or feature.bucket_boundaries
+            _require(
+                not numeric_only or feature.kind == "numeric",
+                field,
+                "log, clip and bucket_boundaries apply to numeric features only",
+            )
+            if feature.clip is not None:
+                _require(
+                    len(feature.clip) == 2 and feature.clip[0] < feature.clip[1],
+                    f"{field}.clip",
+                    f"must be [low, high] with low < high, got {list(feature.clip)}",
+                )
+            _require(
+                list(feature.bucket_boundaries) == sorted(set(feature.bucket_boundaries)),
+                f"{field}.bucket_boundaries",
+                "must be strictly increasing",
             )
 
         _no_duplicates([t.name for t in self.tasks], "tasks")
@@ -322,6 +362,13 @@ class PipelineConfig:
                 f"{self.id_column!r} is also a feature or a label",
             )
 
+        _require(
+            [name for name, _ in self.splits] == list(SPLIT_NAMES)
+            and all(int(buckets) >= 1 for _, buckets in self.splits),
+            "splits",
+            f"must give train, validation and eval (in that order) at least 1 hash bucket each, "
+            f"got {[list(split) for split in self.splits]}",
+        )
         _require(
             self.min_slice_examples >= 1,
             "min_slice_examples",
@@ -372,6 +419,12 @@ class PipelineConfig:
             task.label_transform in LABEL_TRANSFORMS,
             f"{field}.label_transform",
             f"unknown transform {task.label_transform!r}; expected one of {LABEL_TRANSFORMS}",
+        )
+        _require(
+            task.type not in TASK_TYPES or task.loss in LOSSES[task.type],
+            f"{field}.loss",
+            f"unknown loss {task.loss!r} for a {task.type} task; "
+            f"expected one of {LOSSES.get(task.type, ())}",
         )
         _require(
             task.label_transform == "none" or task.type == "regression",
@@ -474,6 +527,11 @@ class PipelineConfig:
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), sort_keys=True)
 
+    def for_components(self) -> str:
+        """The JSON handed to components: without this machine's paths, so that a component's
+        cache key depends on what it computes, not on where the project is checked out."""
+        return dataclasses.replace(self, data_root="", schema_path="").to_json()
+
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> PipelineConfig:
         """Builds a validated configuration from plain data (as ``to_dict`` writes it).
@@ -521,8 +579,10 @@ def _build(cls: type, data: Mapping[str, Any], field: str) -> Any:
             value = tuple(
                 _build(nested, item, f"{field}.{name}[{i}]") for i, item in enumerate(value)
             )
+        elif cls is PipelineConfig and name == "splits" and isinstance(value, Mapping):
+            value = tuple((str(k), v) for k, v in value.items())
         elif isinstance(value, list):
-            value = tuple(value)
+            value = tuple(tuple(v) if isinstance(v, list) else v for v in value)
         kwargs[name] = value
     try:
         return cls(**kwargs)

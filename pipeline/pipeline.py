@@ -27,9 +27,6 @@ from pipeline.evaluation import build_eval_config
 PREPROCESSING_FN = "components.preprocessing.preprocessing_fn"
 RUN_FN = "components.model.run_fn"
 
-# Hash-bucket split of every span: train for fitting, validation for early stopping, eval for
-# the Evaluator's verdict (never seen while training).
-SPLITS = (("train", 14), ("validation", 2), ("eval", 4))
 
 COMPONENT_IDS = (
     "example_gen",
@@ -46,18 +43,19 @@ COMPONENT_IDS = (
 )
 
 
-def _csv_example_gen(data_root: Any, span_pattern: str) -> tfx.components.CsvExampleGen:
-    """Reads the newest ``span_pattern`` span under ``data_root``, split by hash."""
+def _csv_example_gen(data_root: Any, config: PipelineConfig) -> tfx.components.CsvExampleGen:
+    """Reads the newest span under ``data_root``; hash-splits it into train (fitting),
+    validation (early stopping) and eval (the verdict, never seen while training)."""
     return tfx.components.CsvExampleGen(
         input_base=data_root,
         input_config=tfx.proto.Input(
-            splits=[tfx.proto.Input.Split(name="all", pattern=span_pattern)]
+            splits=[tfx.proto.Input.Split(name="all", pattern=config.span_pattern)]
         ),
         output_config=tfx.proto.Output(
             split_config=tfx.proto.SplitConfig(
                 splits=[
                     tfx.proto.SplitConfig.Split(name=name, hash_buckets=buckets)
-                    for name, buckets in SPLITS
+                    for name, buckets in config.splits
                 ]
             )
         ),
@@ -113,13 +111,13 @@ def create_pipeline(
     Returns:
         The TFX ``Pipeline``.
     """
-    custom_config = {CUSTOM_CONFIG_KEY: config.to_json()}
+    custom_config = {CUSTOM_CONFIG_KEY: config.for_components()}
 
-    example_gen = _csv_example_gen(data_root, config.span_pattern).with_id("example_gen")
+    example_gen = _csv_example_gen(data_root, config).with_id("example_gen")
     # The rolling window: the newest span is validated alone (example_gen), and Transform,
     # Trainer and Evaluator read the window of accepted spans the local runner assembled.
     window_example_gen = (
-        _csv_example_gen(window_data_root, config.span_pattern).with_id("window_example_gen")
+        _csv_example_gen(window_data_root, config).with_id("window_example_gen")
         if window_data_root
         else None
     )

@@ -56,7 +56,7 @@ class GateVerdictComponent(base_component.BaseComponent):
                 evaluation=evaluation,
                 model=model,
                 baseline_model=baseline_model,
-                pipeline_config=config.to_json(),
+                pipeline_config=config.for_components(),
                 verdict=types.Channel(type=GateVerdict),
                 blessing=types.Channel(type=standard_artifacts.ModelBlessing),
             )
