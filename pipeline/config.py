@@ -580,7 +580,11 @@ def _build(cls: type, data: Mapping[str, Any], field: str) -> Any:
                 _build(nested, item, f"{field}.{name}[{i}]") for i, item in enumerate(value)
             )
         elif cls is PipelineConfig and name == "splits" and isinstance(value, Mapping):
-            value = tuple((str(k), v) for k, v in value.items())
+            # A mapping's order does not matter: known splits in their order, others after.
+            ordered = [k for k in SPLIT_NAMES if k in value] + [
+                k for k in value if k not in SPLIT_NAMES
+            ]
+            value = tuple((str(k), value[k]) for k in ordered)
         elif isinstance(value, list):
             value = tuple(tuple(v) if isinstance(v, list) else v for v in value)
         kwargs[name] = value
