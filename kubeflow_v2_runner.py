@@ -30,7 +30,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 from pipeline.cloud import CloudSettings, load_cloud_settings  # noqa: E402
 from pipeline.config import ConfigError, PipelineConfig  # noqa: E402
-from pipeline.defaults import DEFAULT_CONFIG, PROJECT_ROOT  # noqa: E402
+from pipeline.config_file import load_config  # noqa: E402
+from pipeline.defaults import DEFAULT_CONFIG_FILE, PROJECT_ROOT  # noqa: E402
 
 LOG = logging.getLogger("kubeflow_v2_runner")
 DATA_ROOT_PARAMETER = "data_root"
@@ -121,6 +122,9 @@ def main(argv: list[str] | None = None, clients: dict[str, Any] | None = None) -
     for command in ("compile", "submit", "schedule"):
         sub = commands.add_parser(command)
         sub.add_argument("--cloud-config", required=True, help="cloud settings YAML")
+        sub.add_argument(
+            "--config", default=str(DEFAULT_CONFIG_FILE), help="the dataset's config file"
+        )
         sub.add_argument("--output-dir", default=str(DEFAULT_BUILD_DIR))
         if command != "compile":
             sub.add_argument("--target", choices=("vertex", "kfp"), required=True)
@@ -135,13 +139,13 @@ def main(argv: list[str] | None = None, clients: dict[str, Any] | None = None) -
 
     try:
         cloud = load_cloud_settings(args.cloud_config)
+        config = load_config(args.config)
         if args.command == "schedule":
             submit.validate_cron(args.cron)
     except (ConfigError, FileNotFoundError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
 
-    config = DEFAULT_CONFIG
     if args.command == "compile" or not args.package:
         compiled = compile_pipeline(config, cloud, args.output_dir)
         package = (

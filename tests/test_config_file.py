@@ -114,12 +114,18 @@ def test_draft_command_writes_a_config_and_schema_that_load(tmp_path):
     write_icu_span(tmp_path / "data", span=1, num_rows=300, seed=3)
     code = draft.main(
         [
-            "--csv", str(tmp_path / "data" / "span-1" / "cohort.csv"),
-            "--label", "sepsis:binary_classification",
-            "--label", "icu_days:regression",
-            "--id-column", "stay_id",
-            "--name", "drafted-icu",
-            "--output-dir", str(tmp_path / "drafted"),
+            "--csv",
+            str(tmp_path / "data" / "span-1" / "cohort.csv"),
+            "--label",
+            "sepsis:binary_classification",
+            "--label",
+            "icu_days:regression",
+            "--id-column",
+            "stay_id",
+            "--name",
+            "drafted-icu",
+            "--output-dir",
+            str(tmp_path / "drafted"),
         ]
     )
     assert code == 0
@@ -143,8 +149,14 @@ def test_draft_refuses_an_unknown_label(tmp_path, capsys):
 
     write_icu_span(tmp_path / "data", span=1, num_rows=50, seed=3)
     code = draft.main(
-        ["--csv", str(tmp_path / "data" / "span-1" / "cohort.csv"),
-         "--label", "death:binary_classification", "--output-dir", str(tmp_path / "d")]
+        [
+            "--csv",
+            str(tmp_path / "data" / "span-1" / "cohort.csv"),
+            "--label",
+            "death:binary_classification",
+            "--output-dir",
+            str(tmp_path / "d"),
+        ]
     )
     assert code == 2
     assert "column 'death' is not in" in capsys.readouterr().err
