@@ -6,8 +6,12 @@ stopping on the ``validation`` split, and saves a SavedModel with two signatures
 
 * ``serving_default``: serialized ``tf.Example``s in, a dict keyed by task name out, each in
   the label's own unit (a ``log1p``-trained head is returned through ``expm1``);
+* ``serving_raw``: one named tensor per raw feature in (JSON requests to TF Serving or a
+  Vertex endpoint need no ``tf.Example``), the same dict out;
 * ``transform_features``: serialized ``tf.Example``s in, the transformed features out (TFMA
   uses it to slice by bucketed columns such as ``age_band``).
+
+TF Serving warm-up requests for both serving signatures go to ``assets.extra/``.
 """
 
 from __future__ import annotations
@@ -186,18 +190,64 @@ def _to_label_unit(task: Task, prediction: tf.Tensor) -> tf.Tensor:
     return prediction
 
 
+def _predict_from_raw(model: keras.Model, config: PipelineConfig, raw: dict) -> dict:
+    """Raw features (as parsed with the schema) -> each task's prediction in its label's unit."""
+    transformed = model.tft_layer(raw)
+    inputs = {name: transformed[name] for name in model_input_names(config)}
+    predictions = model(inputs, training=False)
+    return {task.name: _to_label_unit(task, predictions[task.name]) for task in config.tasks}
+
+
 def _serving_signature(model: keras.Model, tf_transform_output, config: PipelineConfig):
     feature_spec = raw_serving_feature_spec(tf_transform_output, config)
-    input_names = model_input_names(config)
 
     @tf.function(input_signature=[tf.TensorSpec(shape=[None], dtype=tf.string, name="examples")])
     def serve_tf_examples(serialized_examples):
         raw = tf.io.parse_example(serialized_examples, feature_spec)
-        transformed = model.tft_layer(raw)
-        predictions = model({name: transformed[name] for name in input_names}, training=False)
-        return {task.name: _to_label_unit(task, predictions[task.name]) for task in config.tasks}
+        return _predict_from_raw(model, config, raw)
 
     return serve_tf_examples
+
+
+def raw_signature_inputs(tf_transform_output, config: PipelineConfig) -> dict[str, tf.TensorSpec]:
+    """The named inputs of ``serving_raw``: one [batch] tensor per feature, strings for string
+    columns and floats for numbers (JSON has one number type). A missing value is NaN for a
+    number and "" for a string."""
+    spec = raw_serving_feature_spec(tf_transform_output, config)
+    return {
+        f.name: tf.TensorSpec(
+            shape=[None],
+            dtype=tf.string if spec[f.name].dtype == tf.string else tf.float32,
+            name=f.name,
+        )
+        for f in config.features
+    }
+
+
+def _as_parsed_column(values: tf.Tensor, dtype: tf.DType) -> tf.SparseTensor:
+    """A [batch] request column -> the [batch, 0 or 1] sparse column parse_example would give."""
+    if values.dtype == tf.string:
+        present = tf.not_equal(values, "")
+    else:
+        present = tf.logical_not(tf.math.is_nan(values))
+        values = tf.cast(tf.round(values), dtype) if dtype.is_integer else tf.cast(values, dtype)
+    rows = tf.where(present)
+    indices = tf.concat([rows, tf.zeros_like(rows)], axis=1)
+    return tf.SparseTensor(
+        indices, tf.boolean_mask(values, present), tf.stack([tf.size(present, tf.int64), 1])
+    )
+
+
+def _raw_signature(model: keras.Model, tf_transform_output, config: PipelineConfig):
+    spec = raw_serving_feature_spec(tf_transform_output, config)
+    inputs = raw_signature_inputs(tf_transform_output, config)
+
+    @tf.function(input_signature=[inputs])
+    def serve_raw(features):
+        raw = {name: _as_parsed_column(features[name], spec[name].dtype) for name in inputs}
+        return _predict_from_raw(model, config, raw)
+
+    return serve_raw
 
 
 def _transform_features_signature(model: keras.Model, tf_transform_output, config):
@@ -248,6 +298,39 @@ def warm_start_from(model: keras.Model, base_model_dir: str) -> int:
     return copied
 
 
+WARMUP_FILE = os.path.join("assets.extra", "tf_serving_warmup_requests")
+
+
+def write_warmup_requests(saved_model_dir: str, raw_inputs: dict[str, tf.TensorSpec]) -> None:
+    """Writes TF Serving warm-up requests for both serving signatures.
+
+    The requests carry no patient: an empty ``tf.Example`` and a raw request with every value
+    missing (TF Serving replays them at load time, so the first real request is not slow).
+    """
+    from tensorflow_serving.apis import model_pb2, predict_pb2, prediction_log_pb2
+
+    def log(signature: str, inputs: dict) -> prediction_log_pb2.PredictionLog:
+        request = predict_pb2.PredictRequest(
+            model_spec=model_pb2.ModelSpec(signature_name=signature)
+        )
+        for name, value in inputs.items():
+            request.inputs[name].CopyFrom(tf.make_tensor_proto(value))
+        return prediction_log_pb2.PredictionLog(
+            predict_log=prediction_log_pb2.PredictLog(request=request)
+        )
+
+    empty_example = tf.train.Example().SerializeToString()
+    missing = {
+        name: [""] if spec.dtype == tf.string else [float("nan")]
+        for name, spec in raw_inputs.items()
+    }
+    path = os.path.join(saved_model_dir, WARMUP_FILE)
+    tf.io.gfile.makedirs(os.path.dirname(path))
+    with tf.io.TFRecordWriter(path) as writer:
+        writer.write(log("serving_default", {"examples": [empty_example]}).SerializeToString())
+        writer.write(log("serving_raw", missing).SerializeToString())
+
+
 def run_fn(fn_args: tfx.components.FnArgs) -> None:
     """Trains the multi-task model and saves it for serving and evaluation.
 
@@ -286,8 +369,13 @@ def run_fn(fn_args: tfx.components.FnArgs) -> None:
 
     # Attached to the model so that the saved signatures track the transform graph.
     model.tft_layer = tf_transform_output.transform_features_layer()
+    serve_raw = _raw_signature(model, tf_transform_output, config)
     signatures = {
         "serving_default": _serving_signature(model, tf_transform_output, config),
+        "serving_raw": serve_raw.get_concrete_function(),
         "transform_features": _transform_features_signature(model, tf_transform_output, config),
     }
     model.save(fn_args.serving_model_dir, save_format="tf", signatures=signatures)
+    write_warmup_requests(
+        fn_args.serving_model_dir, raw_signature_inputs(tf_transform_output, config)
+    )

@@ -268,6 +268,10 @@ class PipelineConfig:
     id_column: str | None = None
     # Slices with fewer evaluation examples are "not enough data" for slice gates.
     min_slice_examples: int = 30
+    # Privacy: the report and the model card suppress slices with fewer patients.
+    min_report_patients: int = 20
+    # The model card warns that the metrics say nothing about real patients.
+    synthetic_data: bool = False
     training: Training = dataclasses.field(default_factory=Training)
     # The ExampleGen pattern below the data root; {SPAN} picks the latest span.
     span_pattern: str = "span-{SPAN}/*.csv"
@@ -368,6 +372,11 @@ class PipelineConfig:
             "splits",
             f"must give train, validation and eval (in that order) at least 1 hash bucket each, "
             f"got {[list(split) for split in self.splits]}",
+        )
+        _require(
+            self.min_report_patients >= 1,
+            "min_report_patients",
+            f"must be at least 1, got {self.min_report_patients}",
         )
         _require(
             self.min_slice_examples >= 1,

@@ -1,7 +1,7 @@
 """``create_pipeline``: the one definition of the DAG, shared by every runner.
 
 CsvExampleGen → StatisticsGen → ImportSchemaGen → ExampleValidator → AnomaliesGate →
-Transform → Trainer → latest-blessed-model Resolver → Evaluator → GateVerdict → Pusher.
+Transform → Trainer → latest-blessed-model Resolver → Evaluator → GateVerdict → Report → Pusher.
 
 The function is pure: it builds the pipeline object from its arguments and touches no files.
 """
@@ -21,6 +21,7 @@ from tfx.v1.extensions import google_cloud_ai_platform as vertex
 from components.anomalies_gate.component import AnomaliesGate
 from components.atomic_pusher.component import AtomicPusher
 from components.gate_verdict.component import GateVerdictComponent
+from components.report.component import ReportComponent
 from pipeline.config import CUSTOM_CONFIG_KEY, PipelineConfig
 from pipeline.evaluation import build_eval_config
 
@@ -39,6 +40,7 @@ COMPONENT_IDS = (
     "latest_blessed_model_resolver",
     "evaluator",
     "gate_verdict",
+    "report",
     "pusher",
 )
 
@@ -197,6 +199,17 @@ def create_pipeline(
         config=config,
     ).with_id("gate_verdict")
 
+    report = ReportComponent(
+        evaluation=evaluator.outputs["evaluation"],
+        verdict=gate_verdict.outputs["verdict"],
+        examples=training_examples,
+        model=trainer.outputs["model"],
+        statistics=statistics_gen.outputs["statistics"],
+        anomalies=example_validator.outputs["anomalies"],
+        config=config,
+        synthetic_data=config.synthetic_data,
+    ).with_id("report")
+
     if vertex_serving_args is not None:
         pusher = vertex.Pusher(
             model=trainer.outputs["model"],
@@ -217,6 +230,7 @@ def create_pipeline(
             push_destination=tfx.proto.PushDestination(
                 filesystem=tfx.proto.PushDestination.Filesystem(base_directory=serving_model_dir)
             ),
+            report=report.outputs["report"],
         ).with_id("pusher")
 
     return tfx_pipeline.Pipeline(
@@ -234,6 +248,7 @@ def create_pipeline(
             model_resolver,
             evaluator,
             gate_verdict,
+            report,
             pusher,
         ],
         enable_cache=enable_cache,

@@ -77,6 +77,9 @@ def format_summary(config: PipelineConfig, outcome: RunOutcome, output_root: str
                 lines.append(f"          {metric:<16} {_fmt(value)}{baseline_text}")
         lines.append(f"Verdict: {Path(run.output_uri('gate_verdict', 'verdict')) / 'verdict.md'}")
         lines.append(f"Evaluation output: {run.output_uri('evaluator', 'evaluation')}")
+    report_uri = run.output_uri("report", "report") if run else None
+    if report_uri and (Path(report_uri) / "report.html").exists():
+        lines.append(f"Report: {Path(report_uri) / 'report.html'}")
     versions = pushed_versions(paths.serving_model_dir)
     if versions:
         lines.append(f"Served model: {paths.serving_model_dir / versions[-1]}")

@@ -376,3 +376,136 @@ def test_bad_span_is_rejected_before_training_and_nothing_is_lost(story, kind, n
     assert run.versions == story.second.versions
     assert run.serving_digest == story.second.serving_digest
     assert run.versions, "a model must still be served"
+
+
+# -- report, model card, serving signatures, batch scoring (on the story's pushed model) --------
+def _served_dir(story) -> Path:
+    return story.output_root / "serving_model" / story.first.versions[-1]
+
+
+def test_report_has_each_task_the_verdict_and_suppresses_small_slices(story, small_config):
+    report = Path(story.first.record.output_uri("report", "report")) / "report.html"
+    html = report.read_text()
+    assert "BLESSED: every gate of every task passed" in html
+    for task in small_config.tasks:
+        assert f"<h2>{task.name}" in html
+    # About 4% of 200 eval patients were transfers: under 20, so suppressed.
+    assert "<td>admission_type=transfer</td>" in html
+    assert "suppressed: fewer than 20 patients" in html
+    assert html.count("data:image/png;base64,") >= 3
+    assert "S001-" not in html  # no patient id, no record
+    from pipeline.summary import format_summary
+
+    # The summary names the report of the newest run in the output root.
+    text = format_summary(small_config, story.first.outcome, story.output_root)
+    [line] = [line for line in text.splitlines() if line.startswith("Report: ")]
+    assert Path(line.removeprefix("Report: ")).is_file()
+
+
+def test_model_card_ships_inside_the_pushed_version(story):
+    card = (_served_dir(story) / "assets.extra" / "model_card.md").read_text()
+    assert card.startswith("# Model card: clinical-multitask")
+    assert "disease_risk" in card and "length_of_stay_days" in card
+    assert "**The training data is synthetic**" in card
+
+
+def test_warmup_requests_replay_on_the_model(story):
+    import tensorflow as tf
+    from tensorflow_serving.apis import prediction_log_pb2
+
+    path = _served_dir(story) / "assets.extra" / "tf_serving_warmup_requests"
+    model = tf.saved_model.load(str(_served_dir(story)))
+    signatures = []
+    for record in tf.data.TFRecordDataset(str(path)):
+        log = prediction_log_pb2.PredictionLog.FromString(record.numpy())
+        request = log.predict_log.request
+        inputs = {k: tf.make_ndarray(v) for k, v in request.inputs.items()}
+        outputs = model.signatures[request.model_spec.signature_name](
+            **{k: tf.constant(v) for k, v in inputs.items()}
+        )
+        assert set(outputs) == {"disease_risk", "length_of_stay_days"}
+        signatures.append(request.model_spec.signature_name)
+    assert signatures == ["serving_default", "serving_raw"]
+
+
+def test_readme_request_bodies_work_against_the_saved_model(story):
+    import base64
+    import json
+
+    import numpy as np
+    import tensorflow as tf
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    section = readme.split("## Reports, model cards and serving", 1)[1].split("\n## ", 1)[0]
+    bodies = [json.loads(block.split("```", 1)[0]) for block in section.split("```json\n")[1:]]
+    assert [b["signature_name"] for b in bodies] == ["serving_default", "serving_raw"]
+    model = tf.saved_model.load(str(_served_dir(story)))
+
+    default_body, raw_body = bodies
+    examples = [base64.b64decode(i["examples"]["b64"]) for i in default_body["instances"]]
+    from_example = model.signatures["serving_default"](examples=tf.constant(examples))
+
+    signature = model.signatures["serving_raw"]
+    specs = signature.structured_input_signature[1]
+    columns = {
+        name: tf.constant([i[name] for i in raw_body["instances"]], dtype=spec.dtype)
+        for name, spec in specs.items()
+    }
+    from_raw = signature(**columns)
+    assert set(from_raw) == {"disease_risk", "length_of_stay_days"}
+    # The first raw instance is the same patient as the tf.Example: the same predictions.
+    for task in from_raw:
+        np.testing.assert_allclose(
+            from_raw[task].numpy()[0], from_example[task].numpy()[0], rtol=1e-5
+        )
+    # The second has a missing cholesterol (NaN) and is still scored.
+    assert np.isfinite(from_raw["length_of_stay_days"].numpy()).all()
+
+
+def test_batch_scoring_reports_bad_rows_by_line_and_never_misscores(story, tmp_path, capsys):
+    from serving import batch_predict
+
+    source = pd.read_csv(span_directory(story.data_root, 1) / "patients.csv").head(30)
+    source = source.drop(columns=["disease_risk", "length_of_stay_days"]).astype(object)
+    source.loc[4, "age"] = "abc"  # line 6 of the file
+    source.loc[9, "systolic_bp_mmhg"] = 900  # line 11
+    path = tmp_path / "patients.csv"
+    source.to_csv(path, index=False)
+    config_file = tmp_path / "config.yaml"
+    _write_config(config_file, story)
+    common = [
+        "--input",
+        str(path),
+        "--config",
+        str(config_file),
+        "--serving-dir",
+        str(story.output_root / "serving_model"),
+    ]
+
+    output = tmp_path / "scores.csv"
+    assert batch_predict.main(common + ["--output", str(output)]) == 0
+    err = capsys.readouterr().err
+    assert "line 6: column 'age': 'abc' is not a number" in err
+    assert "line 11: column 'systolic_bp_mmhg': 900 is outside [60, 260]" in err
+    scores = pd.read_csv(output)
+    assert list(scores.columns) == ["patient_id", "disease_risk", "length_of_stay_days"]
+    assert len(scores) == 28
+    assert source.loc[4, "patient_id"] not in set(scores.patient_id)
+    assert scores.disease_risk.between(0, 1).all() and (scores.length_of_stay_days > 0).all()
+
+    rejected = tmp_path / "rejected.csv"
+    code = batch_predict.main(common + ["--output", str(rejected), "--on-bad-row", "reject"])
+    assert code == 3 and not rejected.exists()
+
+
+def _write_config(path: Path, story) -> None:
+    """The small-data config as a file, pointing at the story's data and the curated schema."""
+    import yaml
+
+    from tests.conftest import small_data_config
+
+    data = small_data_config().to_dict()
+    data["splits"] = dict(data["splits"])
+    data["data_root"] = str(story.data_root)
+    data["schema_path"] = str(SCHEMA_DIR / "schema.pbtxt")
+    path.write_text(yaml.safe_dump(data))

@@ -1,4 +1,4 @@
-"""TFX's Pusher executor, writing each version aside and moving it into place.
+"""TFX's Pusher executor, writing each version aside and moving it into place, model card in.
 
 TFX's filesystem Pusher copies straight into ``<base>/<version>``: a run killed mid-copy
 leaves a partial version a model server may find. Here the copy goes to
@@ -20,6 +20,9 @@ from tfx.types import artifact_utils, standard_component_specs
 from tfx.utils import proto_utils
 
 STAGING = ".staging"
+REPORT_KEY = "report"
+# Inside the version, where TF Serving looks for nothing but warm-up requests.
+MODEL_CARD_PATH = os.path.join("assets.extra", "model_card.md")
 
 
 class Executor(pusher_executor.Executor):
@@ -54,6 +57,12 @@ class Executor(pusher_executor.Executor):
         if pushed.get_int_custom_property("pushed") != 1:
             return
         version = pushed.get_string_custom_property("pushed_version")
+        reports = input_dict.get(REPORT_KEY) or []
+        if reports:
+            card = os.path.join(reports[0].uri, "model_card.md")
+            target = os.path.join(staging, version, MODEL_CARD_PATH)
+            fileio.makedirs(os.path.dirname(target))
+            fileio.copy(card, target, overwrite=True)
         final = os.path.join(base, version)
         fileio.rename(os.path.join(staging, version), final)
         pushed.set_string_custom_property("pushed_destination", final)
