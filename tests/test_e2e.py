@@ -394,12 +394,16 @@ def test_report_has_each_task_the_verdict_and_suppresses_small_slices(story, sma
     assert "suppressed: fewer than 20 patients" in html
     assert html.count("data:image/png;base64,") >= 3
     assert "S001-" not in html  # no patient id, no record
+
+
+def test_a_blocked_run_also_gets_a_report_and_the_summary_names_it(unreachable_floor, small_config):
     from pipeline.summary import format_summary
 
-    # The summary names the report of the newest run in the output root.
-    text = format_summary(small_config, story.first.outcome, story.output_root)
+    text = format_summary(small_config, unreachable_floor.outcome, unreachable_floor.output_root)
     [line] = [line for line in text.splitlines() if line.startswith("Report: ")]
-    assert Path(line.removeprefix("Report: ")).is_file()
+    html = Path(line.removeprefix("Report: ")).read_text()
+    assert "NOT BLESSED: 1 gate(s) failed" in html
+    assert html.index("below the floor 0.99") < html.index("<h2>disease_risk")
 
 
 def test_model_card_ships_inside_the_pushed_version(story):
