@@ -411,6 +411,8 @@ def test_model_card_ships_inside_the_pushed_version(story):
     assert card.startswith("# Model card: clinical-multitask")
     assert "disease_risk" in card and "length_of_stay_days" in card
     assert "**The training data is synthetic**" in card
+    assert "## Gates passed" in card and "disease_risk / lower_bound / Overall: pass" in card
+    assert "| admission_type=transfer | suppressed (fewer than 20) |" in card
 
 
 def test_warmup_requests_replay_on_the_model(story):

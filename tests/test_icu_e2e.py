@@ -79,6 +79,16 @@ def test_pushed_model_serves_three_heads_from_the_cohort_columns(icu_run):
     assert (outputs["icu_days"].numpy() > 0).all()
 
 
+def test_report_and_model_card_cover_the_three_tasks(icu_run):
+    report = Path(icu_run["record"].output_uri("report", "report")) / "report.html"
+    html = report.read_text()
+    for task in ("sepsis", "icu_mortality", "icu_days"):
+        assert f"<h2>{task}" in html
+    assert "suppressed: fewer than 20 patients" in html
+    card = Path(icu_run["serving"]) / icu_run["versions"][-1] / "assets.extra" / "model_card.md"
+    assert "# Model card: icu-multitask" in card.read_text()
+
+
 def test_integer_codes_got_a_vocabulary_and_buckets_an_embedding(icu_run):
     transform_graph = icu_run["record"].output_uri("transform", "transform_graph")
     vocabulary = Path(transform_graph) / "transform_fn" / "assets" / "ward_code_vocabulary"

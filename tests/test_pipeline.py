@@ -114,3 +114,22 @@ def test_pusher_and_resolver_follow_the_gate_verdict(dag):
 def test_slices_are_overall_sex_age_band_and_admission_type(small_config):
     specs = build_eval_config(small_config).slicing_specs
     assert [list(s.feature_keys) for s in specs] == [[], ["sex"], ["age_band"], ["admission_type"]]
+
+
+def test_warm_start_feeds_the_last_blessed_model_to_the_trainer(small_config, tmp_path):
+    training = dataclasses.replace(small_config.training, warm_start=True)
+    config = small_config.replace(training=training)
+    dag = create_pipeline(
+        config=config,
+        data_root=str(tmp_path),
+        schema_path=str(tmp_path / "schema.pbtxt"),
+        pipeline_root=str(tmp_path / "root"),
+        serving_model_dir=str(tmp_path / "serving"),
+    )
+    trainer = {c.id: c for c in dag.components}["trainer"]
+    assert trainer.inputs["base_model"].producer_component_id == "latest_blessed_model_resolver"
+
+
+def test_cold_start_is_the_default(dag):
+    trainer = {c.id: c for c in dag.components}["trainer"]
+    assert "base_model" not in trainer.inputs or trainer.inputs["base_model"] is None
