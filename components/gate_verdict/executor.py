@@ -9,9 +9,9 @@ from typing import Any
 from absl import logging
 from tfx import types
 from tfx.dsl.components.base import base_executor
-from tfx.dsl.io import fileio
 from tfx.types import artifact_utils
 
+from components.artifact_files import write_text
 from components.gate_verdict.metrics import read_metric_table
 from components.gate_verdict.verdict import judge, render_console, render_markdown
 from pipeline.config import PipelineConfig
@@ -27,11 +27,6 @@ VERDICT_JSON = "verdict.json"
 VERDICT_MARKDOWN = "verdict.md"
 # The files and properties TFX's Pusher and LatestBlessedModelStrategy read.
 BLESSED_FILE, NOT_BLESSED_FILE = "BLESSED", "NOT_BLESSED"
-
-
-def _write(path: str, text: str) -> None:
-    with fileio.open(path, "w") as f:
-        f.write(text)
 
 
 class Executor(base_executor.BaseExecutor):
@@ -60,8 +55,8 @@ class Executor(base_executor.BaseExecutor):
         document["already_serving"] = already_serving
 
         verdict_artifact = artifact_utils.get_single_instance(output_dict[VERDICT_KEY])
-        _write(os.path.join(verdict_artifact.uri, VERDICT_JSON), json.dumps(document, indent=2))
-        _write(os.path.join(verdict_artifact.uri, VERDICT_MARKDOWN), render_markdown(verdict))
+        write_text(os.path.join(verdict_artifact.uri, VERDICT_JSON), json.dumps(document, indent=2))
+        write_text(os.path.join(verdict_artifact.uri, VERDICT_MARKDOWN), render_markdown(verdict))
         # Queryable in ML Metadata by later runs and tools.
         verdict_artifact.set_int_custom_property("blessed", int(verdict.blessed))
         verdict_artifact.set_int_custom_property("failed_gates", len(verdict.failures))
@@ -77,7 +72,7 @@ class Executor(base_executor.BaseExecutor):
         # The Pusher pushes what this blessing says; the model's earlier blessing keeps it the
         # Resolver's baseline when it is already serving.
         push = verdict.blessed and not already_serving
-        _write(os.path.join(blessing.uri, BLESSED_FILE if push else NOT_BLESSED_FILE), "")
+        write_text(os.path.join(blessing.uri, BLESSED_FILE if push else NOT_BLESSED_FILE), "")
         blessing.set_int_custom_property("blessed", int(push))
         if already_serving:
             blessing.set_string_custom_property("reason", "already serving: nothing to push")

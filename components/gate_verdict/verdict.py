@@ -113,6 +113,41 @@ def _direction(metric: str) -> str:
     return "higher is better" if METRIC_CATALOGUE[metric].higher_is_better else "lower is better"
 
 
+def _bound_result(
+    task: str,
+    gate: str,
+    metric: str,
+    slice_: str,
+    value: float | None,
+    baseline: float | None,
+    bound: float,
+    is_floor: bool,
+) -> GateResult:
+    if is_floor:
+        ok = _is_defined(value) and value >= bound
+        kept, broke, symbol = "reaches the floor", "is below the floor", ">="
+    else:
+        ok = _is_defined(value) and value <= bound
+        kept, broke, symbol = "stays under the ceiling", "is above the ceiling", "<="
+    where = f"{metric} {_fmt(value)} on {slice_}"
+    if ok:
+        reason = f"{where} {kept} {_fmt(bound)}"
+    else:
+        by = f" by {abs(value - bound):.4g}" if _is_defined(value) else ""
+        reason = f"{where} {broke} {_fmt(bound)}{by}"
+    return GateResult(
+        task,
+        gate,
+        metric,
+        slice_,
+        value,
+        baseline,
+        f"{symbol} {_fmt(bound)}",
+        PASS if ok else FAIL,
+        reason,
+    )
+
+
 def _bound_results(
     task: str,
     gate_kind: str,
@@ -123,49 +158,15 @@ def _bound_results(
     lower: float | None,
     upper: float | None,
 ) -> list[GateResult]:
+    """A floor and/or a ceiling of one metric on one slice."""
     results = []
-    if lower is not None:
-        ok = _is_defined(value) and value >= lower
-        reason = (
-            f"{metric} {_fmt(value)} on {slice_} reaches the floor {_fmt(lower)}"
-            if ok
-            else f"{metric} {_fmt(value)} on {slice_} is below the floor {_fmt(lower)}"
-            + (f" by {lower - value:.4g}" if _is_defined(value) else "")
-        )
-        results.append(
-            GateResult(
-                task,
-                f"{gate_kind}lower_bound",
-                metric,
-                slice_,
-                value,
-                baseline,
-                f">= {_fmt(lower)}",
-                PASS if ok else FAIL,
-                reason,
+    for bound, is_floor, name in ((lower, True, "lower_bound"), (upper, False, "upper_bound")):
+        if bound is not None:
+            results.append(
+                _bound_result(
+                    task, f"{gate_kind}{name}", metric, slice_, value, baseline, bound, is_floor
+                )
             )
-        )
-    if upper is not None:
-        ok = _is_defined(value) and value <= upper
-        reason = (
-            f"{metric} {_fmt(value)} on {slice_} stays under the ceiling {_fmt(upper)}"
-            if ok
-            else f"{metric} {_fmt(value)} on {slice_} is above the ceiling {_fmt(upper)}"
-            + (f" by {value - upper:.4g}" if _is_defined(value) else "")
-        )
-        results.append(
-            GateResult(
-                task,
-                f"{gate_kind}upper_bound",
-                metric,
-                slice_,
-                value,
-                baseline,
-                f"<= {_fmt(upper)}",
-                PASS if ok else FAIL,
-                reason,
-            )
-        )
     return results
 
 

@@ -16,6 +16,7 @@ from tfx.types import artifact_utils
 
 from components.anomalies_gate.describe import describe_anomalies
 from components.anomalies_gate.executor import read_anomalies
+from components.artifact_files import write_text
 from components.gate_verdict.metrics import read_metric_table
 from components.report.render import (
     DataSummary,
@@ -102,11 +103,6 @@ def summarise_data(
     return DataSummary(span=span, rows_per_split=rows, missing_fraction=missing, anomalies=problems)
 
 
-def _write(path: str, text: str) -> None:
-    with fileio.open(path, "w") as f:
-        f.write(text)
-
-
 class Executor(base_executor.BaseExecutor):
     """Writes ``report.html`` (every run) and ``model_card.md`` (for the Pusher to ship)."""
 
@@ -152,11 +148,11 @@ class Executor(base_executor.BaseExecutor):
             min_patients=minimum,
         )
         report = single(output_dict[REPORT_KEY])
-        _write(os.path.join(report.uri, REPORT_FILE), render_report(**common))
+        write_text(os.path.join(report.uri, REPORT_FILE), render_report(**common))
         card = render_model_card(
             **common,
             synthetic=bool(exec_properties.get(SYNTHETIC_KEY)),
             model_uri=model.uri,
         )
-        _write(os.path.join(report.uri, MODEL_CARD_FILE), card)
+        write_text(os.path.join(report.uri, MODEL_CARD_FILE), card)
         logging.info("Report written to %s", os.path.join(report.uri, REPORT_FILE))

@@ -202,6 +202,10 @@ def _fmt(value) -> str:
     return "-" if value is None else f"{value:.4f}"
 
 
+def _render(template: str, **values) -> str:
+    return _environment().get_template(template).render(fmt=_fmt, **values)
+
+
 def render_report(
     *,
     pipeline_name: str,
@@ -211,17 +215,13 @@ def render_report(
     min_patients: int,
 ) -> str:
     """The run's HTML page: verdict (failures first), each task, the data summary."""
-    return (
-        _environment()
-        .get_template("report.html.j2")
-        .render(
-            pipeline_name=pipeline_name,
-            verdict=verdict,
-            tasks=tasks,
-            data=data,
-            min_patients=min_patients,
-            fmt=_fmt,
-        )
+    return _render(
+        "report.html.j2",
+        pipeline_name=pipeline_name,
+        verdict=verdict,
+        tasks=tasks,
+        data=data,
+        min_patients=min_patients,
     )
 
 
@@ -236,17 +236,13 @@ def render_model_card(
     model_uri: str,
 ) -> str:
     """The model card (Markdown) written next to a pushed model."""
-    return (
-        _environment()
-        .get_template("model_card.md.j2")
-        .render(
-            pipeline_name=pipeline_name,
-            verdict=verdict,
-            tasks=tasks,
-            data=data,
-            min_patients=min_patients,
-            synthetic=synthetic,
-            model_uri=model_uri,
-            fmt=_fmt,
-        )
+    return _render(
+        "model_card.md.j2",
+        pipeline_name=pipeline_name,
+        verdict=verdict,
+        tasks=tasks,
+        data=data,
+        min_patients=min_patients,
+        synthetic=synthetic,
+        model_uri=model_uri,
     )
