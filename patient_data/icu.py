@@ -43,7 +43,7 @@ def generate_icu_cohort(num_rows: int, seed: int, span: int = 1) -> pd.DataFrame
     charlson = np.clip(rng.poisson(np.exp(0.6 + 0.015 * (age - 63) + 0.2 * severity)), 0, 15)
 
     sepsis_p = _sigmoid(-1.6 + 1.3 * infection + 0.5 * severity + 0.3 * (ward == 3))
-    mortality_p = _sigmoid(-2.6 + 1.1 * severity + 0.5 * infection + 0.03 * (age - 63))
+    mortality_p = _sigmoid(-2.9 + 1.6 * severity + 0.7 * infection + 0.03 * (age - 63))
     icu_days = np.exp(
         0.9 + 0.35 * severity + 0.25 * infection + 0.3 * ventilated + rng.normal(0, 0.5, n)
     ).round(2)

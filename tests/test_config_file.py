@@ -25,7 +25,7 @@ def test_icu_config_uses_other_kinds_options_losses_and_three_tasks():
     config = load_config(ICU_CONFIG)
     assert [(t.name, t.type, t.loss) for t in config.tasks] == [
         ("sepsis", "binary_classification", "default"),
-        ("icu_mortality", "binary_classification", "focal"),
+        ("icu_mortality", "binary_classification", "default"),
         ("icu_days", "regression", "huber"),
     ]
     features = {f.name: f for f in config.features}

@@ -1,8 +1,9 @@
 """A second dataset end to end, from its config file and curated schema alone.
 
 The ICU cohort (configs/icu/) has other column names, an integer-coded category, log-
-transformed, clipped and bucketized numbers, three tasks (two binary, one regression, with
-focal and Huber losses) and other slices. It is 400 rows: a small cohort, as real ones often are.
+transformed, clipped and bucketized numbers, three tasks (two binary, one regression, with a
+Huber loss and a loss weight) and other slices. It is 600 rows: a small cohort, as real ones
+often are.
 """
 
 from __future__ import annotations
@@ -53,7 +54,7 @@ def test_verdict_judges_all_three_tasks_and_small_slices_are_not_judged(icu_run)
     assert all(t["passed"] for t in verdict["tasks"])
     statuses = {g["status"] for t in verdict["tasks"] for g in t["gates"]}
     assert "pass" in statuses
-    # 400 patients: some slices are under the configured 20 examples.
+    # 600 patients: some slices are under the configured 20 examples.
     small = [g for t in verdict["tasks"] for g in t["gates"] if g["status"] == "not_enough_data"]
     assert small and all("fewer than the minimum 20" in g["reason"] for g in small)
 

@@ -111,3 +111,16 @@ def test_warm_start_copies_the_served_weights_where_shapes_match(tmp_path):
     # A vocabulary that grew keeps its fresh embedding; everything else is copied.
     grown = build_model(DEFAULT_CONFIG, {"sex": 3, "admission_type": 4})
     assert warm_start_from(grown, str(tmp_path / "served")) == len(grown.weights) - 1
+
+
+def test_configured_losses_map_to_keras_losses():
+    from components.model import task_loss
+
+    disease, stay = DEFAULT_CONFIG.tasks
+    assert type(task_loss(disease)).__name__ == "BinaryCrossentropy"
+    assert type(task_loss(dataclasses.replace(disease, loss="focal"))).__name__ == (
+        "BinaryFocalCrossentropy"
+    )
+    assert type(task_loss(stay)).__name__ == "MeanSquaredError"
+    assert type(task_loss(dataclasses.replace(stay, loss="huber"))).__name__ == "Huber"
+    assert type(task_loss(dataclasses.replace(stay, loss="mae"))).__name__ == "MeanAbsoluteError"

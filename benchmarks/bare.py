@@ -1,0 +1,147 @@
+"""The bare reference: the same preprocessing, model and evaluation as the pipeline, in one
+process with pandas and tf_keras, no TFX. Used as the speed floor and by the multi-task study.
+
+Examples:
+  uv run python benchmarks/bare.py --rows 10000
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+import warnings
+
+os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+warnings.filterwarnings("ignore")
+
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from components.feature_names import missing_indicator_name, transformed_name  # noqa: E402
+from pipeline.config import PipelineConfig  # noqa: E402
+
+
+def fit_preprocessing(train: pd.DataFrame, config: PipelineConfig) -> dict:
+    """Means, deviations and vocabularies of the training rows (what Transform analyzes)."""
+    stats = {}
+    for feature in config.features:
+        column = train[feature.name]
+        if feature.kind == "numeric":
+            values = column.astype(float)
+            stats[feature.name] = (values.mean(), values.std(ddof=0) or 1.0)
+        elif feature.kind == "categorical":
+            counts = column.astype(str).value_counts()
+            stats[feature.name] = {v: i for i, v in enumerate(counts.index)}
+    return stats
+
+
+def apply_preprocessing(frame: pd.DataFrame, config: PipelineConfig, stats: dict) -> dict:
+    """Model inputs named as Transform names them."""
+    inputs = {}
+    for feature in config.features:
+        column = frame[feature.name]
+        if feature.kind == "categorical":
+            vocabulary = stats[feature.name]
+            ids = column.astype(str).map(vocabulary).fillna(len(vocabulary))
+            inputs[transformed_name(feature.name)] = ids.to_numpy("int64").reshape(-1, 1)
+            continue
+        values = column.astype(float)
+        missing = values.isna().to_numpy("float32").reshape(-1, 1)
+        if feature.kind == "numeric":
+            mean, std = stats[feature.name]
+            scaled = ((values.fillna(mean) - mean) / std).to_numpy("float32")
+        else:
+            scaled = values.fillna(0.0).to_numpy("float32")
+        inputs[transformed_name(feature.name)] = scaled.reshape(-1, 1)
+        inputs[missing_indicator_name(feature.name)] = missing
+    return inputs
+
+
+def labels_of(frame: pd.DataFrame, config: PipelineConfig) -> dict:
+    labels = {}
+    for task in config.tasks:
+        values = frame[task.label_column].to_numpy("float32")
+        labels[task.name] = np.log1p(values) if task.label_transform == "log1p" else values
+    return labels
+
+
+def evaluate(model, inputs: dict, frame: pd.DataFrame, config: PipelineConfig) -> dict:
+    from sklearn import metrics
+
+    predictions = model.predict(inputs, batch_size=4096, verbose=0)
+    results = {}
+    for task in config.tasks:
+        predicted = np.asarray(predictions[task.name]).reshape(-1)
+        actual = frame[task.label_column].to_numpy(float)
+        if task.type == "binary_classification":
+            results[task.name] = {
+                "auc": metrics.roc_auc_score(actual, predicted),
+                "brier_score": metrics.brier_score_loss(actual, predicted),
+            }
+        else:
+            if task.label_transform == "log1p":
+                predicted = np.maximum(np.expm1(predicted), 0)
+            results[task.name] = {
+                "mae": metrics.mean_absolute_error(actual, predicted),
+                "rmse": float(np.sqrt(metrics.mean_squared_error(actual, predicted))),
+            }
+    return results
+
+
+def train_and_evaluate(
+    train: pd.DataFrame, validation: pd.DataFrame, test: pd.DataFrame, config: PipelineConfig
+) -> dict:
+    """Fits the pipeline's model on ``train`` (early stopping on ``validation``); scores
+    ``test``."""
+    import tf_keras as keras
+
+    from components.model import build_model
+
+    stats = fit_preprocessing(train, config)
+    vocabulary_sizes = {
+        f.name: len(stats[f.name]) for f in config.features if f.kind == "categorical"
+    }
+    model = build_model(config, vocabulary_sizes)
+    model.fit(
+        apply_preprocessing(train, config, stats),
+        labels_of(train, config),
+        validation_data=(
+            apply_preprocessing(validation, config, stats),
+            labels_of(validation, config),
+        ),
+        epochs=config.training.epochs,
+        batch_size=config.training.batch_size,
+        callbacks=[
+            keras.callbacks.EarlyStopping(
+                patience=config.training.early_stopping_patience, restore_best_weights=True
+            )
+        ],
+        verbose=0,
+    )
+    return evaluate(model, apply_preprocessing(test, config, stats), test, config)
+
+
+def main(argv: list[str] | None = None) -> int:
+    from patient_data.generator import generate_span
+    from pipeline.defaults import DEFAULT_CONFIG
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rows", type=int, default=10_000)
+    parser.add_argument("--seed", type=int, default=2026)
+    args = parser.parse_args(argv)
+    started = time.perf_counter()
+    frame = generate_span(args.rows, args.seed).records
+    cut = np.random.default_rng(0).random(len(frame))
+    train = frame[cut < 0.7]
+    validation, test = frame[(cut >= 0.7) & (cut < 0.8)], frame[cut >= 0.8]
+    results = train_and_evaluate(train, validation, test, DEFAULT_CONFIG)
+    seconds = time.perf_counter() - started
+    print(json.dumps({"rows": args.rows, "seconds": round(seconds, 1), "metrics": results}))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
