@@ -180,30 +180,18 @@ def _non_regression(
     if gate.max_relative_regression is not None:
         parts.append(f"worsening <= {gate.max_relative_regression:.2%} of baseline")
     bound = f"{' and '.join(parts)} ({_direction(metric)})"
-    if baseline is None:
+
+    def result(known_baseline: float | None, status: str, reason: str) -> GateResult:
         return GateResult(
-            task,
-            "non_regression",
-            metric,
-            OVERALL,
-            value,
-            None,
-            bound,
-            NO_BASELINE,
-            f"{metric}: no blessed baseline model yet; only the bounds apply",
+            task, "non_regression", metric, OVERALL, value, known_baseline, bound, status, reason
+        )
+
+    if baseline is None:
+        return result(
+            None, NO_BASELINE, f"{metric}: no blessed baseline model yet; only the bounds apply"
         )
     if not _is_defined(value):
-        return GateResult(
-            task,
-            "non_regression",
-            metric,
-            OVERALL,
-            value,
-            baseline,
-            bound,
-            FAIL,
-            f"{metric} of the candidate is undefined",
-        )
+        return result(baseline, FAIL, f"{metric} of the candidate is undefined")
     higher = METRIC_CATALOGUE[metric].higher_is_better
     worsening = (baseline - value) if higher else (value - baseline)
     allowed = []
@@ -225,17 +213,7 @@ def _non_regression(
             f"{metric} {_fmt(value)} is {worsening:.4g} worse than the baseline "
             f"{_fmt(baseline)}; at most {limit:.4g} is allowed"
         )
-    return GateResult(
-        task,
-        "non_regression",
-        metric,
-        OVERALL,
-        value,
-        baseline,
-        bound,
-        PASS if ok else FAIL,
-        reason,
-    )
+    return result(baseline, PASS if ok else FAIL, reason)
 
 
 def _slices_of(table: MetricTable, column: str) -> list[str]:
