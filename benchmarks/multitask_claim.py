@@ -4,8 +4,9 @@ task: the same trunk and head, the same preprocessing, on growing training sets 
 Prints mean +- sd per task and size, and writes JSON and a Markdown table.
 
 Examples:
-  uv run python benchmarks/multitask_claim.py --quick          # 1k and 5k rows, 2 seeds
-  uv run python benchmarks/multitask_claim.py                  # 1k, 5k, 20k, 100k; 3 seeds
+  uv run python -m benchmarks.multitask_claim --quick          # 1k and 5k rows, 2 seeds
+  uv run python -m benchmarks.multitask_claim                  # 1k, 5k, 20k, 100k; 3 seeds
+  uv run python -m benchmarks.multitask_claim --sizes 1000 5000 20000 --seeds 3
 """
 
 from __future__ import annotations
@@ -35,10 +36,14 @@ def main(argv: list[str] | None = None) -> int:
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--sizes", type=int, nargs="+", help="training sizes (overrides)")
+    parser.add_argument("--seeds", type=int, default=None, help="how many seeds (overrides)")
     parser.add_argument("--output", default="benchmarks/results/multitask_claim")
     args = parser.parse_args(argv)
     sizes = [1_000, 5_000] if args.quick else [1_000, 5_000, 20_000, 100_000]
     seeds = [0, 1] if args.quick else [0, 1, 2]
+    sizes = args.sizes or sizes
+    seeds = list(range(args.seeds)) if args.seeds else seeds
 
     test = generate_span(20_000, seed=999, span=99).records
     pool = generate_span(max(sizes) + max(sizes) // 7 + 1, seed=1000, span=98).records
