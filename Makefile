@@ -31,6 +31,7 @@ format: env
 ## Regenerates the bundled data (deterministic: the same files as committed).
 data: env
 	$(RUN) python -m patient_data --rows 10000 --spans 1
+	$(RUN) python -c "from patient_data.icu import write_icu_span; write_icu_span('data/icu', 1, 600, 2026)"
 
 clean:
 	rm -rf outputs .pytest_cache

@@ -85,3 +85,14 @@ def test_bundled_data_is_what_the_generator_writes():
     )
     truth = pd.read_csv(BUNDLED_TRUTH_ROOT / "span-1.csv")
     assert len(truth) == len(bundled)
+
+
+def test_bundled_icu_cohort_is_what_its_generator_writes():
+    from patient_data.icu import generate_icu_cohort
+
+    bundled = pd.read_csv(BUNDLED_DATA_ROOT.parent / "icu" / "span-1" / "cohort.csv")
+    regenerated = generate_icu_cohort(len(bundled), seed=2026, span=1)
+    pd.testing.assert_frame_equal(
+        bundled, regenerated, check_dtype=False, check_exact=False, rtol=1e-9
+    )
+    assert len(bundled) == 600
