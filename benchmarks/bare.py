@@ -79,6 +79,7 @@ def evaluate(model, inputs: dict, frame: pd.DataFrame, config: PipelineConfig) -
         if task.type == "binary_classification":
             results[task.name] = {
                 "auc": metrics.roc_auc_score(actual, predicted),
+                "pr_auc": metrics.average_precision_score(actual, predicted),
                 "brier_score": metrics.brier_score_loss(actual, predicted),
             }
         else:
