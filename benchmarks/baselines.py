@@ -13,10 +13,8 @@ Examples:
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import warnings
-from pathlib import Path
 
 os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -26,6 +24,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from benchmarks.bare import train_and_evaluate  # noqa: E402
+from benchmarks.results import record  # noqa: E402
 from patient_data.generator import LENGTH_OF_STAY_LOG_SIGMA, generate_span  # noqa: E402
 
 
@@ -90,30 +89,29 @@ def main(argv: list[str] | None = None) -> int:
     risk, stay = train["disease_risk"], np.log1p(train["length_of_stay_days"])
     actual_risk = evaluation["disease_risk"].to_numpy()
     actual_stay = evaluation["length_of_stay_days"].to_numpy()
-    linear_risk = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000))
-    linear_stay = make_pipeline(StandardScaler(), Ridge())
-    results["models"]["logistic / ridge"] = {
-        "disease_risk": score(
-            "disease_risk", actual_risk, linear_risk.fit(x_train, risk).predict_proba(x_test)[:, 1]
+    learners = {
+        "logistic / ridge": (
+            make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000)),
+            make_pipeline(StandardScaler(), Ridge()),
         ),
-        "length_of_stay_days": score(
-            "length_of_stay_days",
-            actual_stay,
-            np.expm1(linear_stay.fit(x_train, stay).predict(x_test)),
+        "gradient boosting": (
+            HistGradientBoostingClassifier(random_state=0),
+            HistGradientBoostingRegressor(random_state=0),
         ),
     }
-    boosted_risk = HistGradientBoostingClassifier(random_state=0)
-    boosted_stay = HistGradientBoostingRegressor(random_state=0)
-    results["models"]["gradient boosting"] = {
-        "disease_risk": score(
-            "disease_risk", actual_risk, boosted_risk.fit(x_train, risk).predict_proba(x_test)[:, 1]
-        ),
-        "length_of_stay_days": score(
-            "length_of_stay_days",
-            actual_stay,
-            np.expm1(boosted_stay.fit(x_train, stay).predict(x_test)),
-        ),
-    }
+    for name, (classifier, regressor) in learners.items():
+        results["models"][name] = {
+            "disease_risk": score(
+                "disease_risk",
+                actual_risk,
+                classifier.fit(x_train, risk).predict_proba(x_test)[:, 1],
+            ),
+            "length_of_stay_days": score(
+                "length_of_stay_days",
+                actual_stay,
+                np.expm1(regressor.fit(x_train, stay).predict(x_test)),
+            ),
+        }
     mean_stay = truth["true_expected_length_of_stay_days"].to_numpy()
     median_stay = mean_stay * np.exp(-(LENGTH_OF_STAY_LOG_SIGMA**2) / 2)
     oracle = {
@@ -142,11 +140,8 @@ def main(argv: list[str] | None = None) -> int:
         cells = [f"{by_task[t].get(m, float('nan')):.4f}" for t, m in metrics]
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     table = "\n".join(lines)
-    print(f"{rows} training rows, 20,000 evaluation rows\n{table}")
-    output = Path(args.output)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.with_suffix(".json").write_text(json.dumps(results, indent=2))
-    output.with_suffix(".md").write_text(table + "\n")
+    print(f"{rows} training rows, 20,000 evaluation rows")
+    record(args.output, results, table)
     return 0
 
 

@@ -12,10 +12,8 @@ Examples:
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import warnings
-from pathlib import Path
 
 os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -24,6 +22,7 @@ warnings.filterwarnings("ignore")
 import numpy as np  # noqa: E402
 
 from benchmarks.bare import train_and_evaluate  # noqa: E402
+from benchmarks.results import record  # noqa: E402
 
 HEADLINE = {"disease_risk": "auc", "length_of_stay_days": "mae"}
 
@@ -84,11 +83,7 @@ def main(argv: list[str] | None = None) -> int:
                 f"| {multi.mean() - single.mean():+.4f} |"
             )
     table = "\n".join(lines)
-    print(table)
-    output = Path(args.output)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.with_suffix(".json").write_text(json.dumps(results, indent=2))
-    output.with_suffix(".md").write_text(table + "\n")
+    record(args.output, results, table)
     return 0
 
 

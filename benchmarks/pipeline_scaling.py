@@ -24,6 +24,8 @@ os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 warnings.filterwarnings("ignore")
 
+from benchmarks.results import record  # noqa: E402
+
 
 def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -31,9 +33,8 @@ def _peak_rss_mb() -> float:
 
 def measure(rows: int, workdir: Path) -> dict:
     """One size: first run, cached rerun, and the bare reference on the same rows."""
-    import numpy as np
 
-    from benchmarks.bare import train_and_evaluate
+    from benchmarks.bare import split_rows, train_and_evaluate
     from patient_data.generator import write_span
     from pipeline.defaults import DEFAULT_CONFIG
     from pipeline.local_run import run_local_pipeline
@@ -48,10 +49,7 @@ def measure(rows: int, workdir: Path) -> dict:
         DEFAULT_CONFIG, data_root, output_root, DEFAULT_CONFIG.schema_path, echo=False
     )
     started = time.perf_counter()
-    cut = np.random.default_rng(0).random(len(records))
-    train_and_evaluate(
-        records[cut < 0.7], records[(cut >= 0.7) & (cut < 0.8)], records[cut >= 0.8], DEFAULT_CONFIG
-    )
+    train_and_evaluate(*split_rows(records), DEFAULT_CONFIG)
     bare_seconds = time.perf_counter() - started
     return {
         "rows": rows,
@@ -92,11 +90,7 @@ def main(argv: list[str] | None = None) -> int:
             f"| {r['pipeline_over_bare']}x | {r['peak_rss_mb_so_far']} |"
         )
     table = "\n".join(lines)
-    print(table)
-    output = Path(args.output)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.with_suffix(".json").write_text(json.dumps(results, indent=2))
-    output.with_suffix(".md").write_text(table + "\n")
+    record(args.output, results, table)
     return 0
 
 
