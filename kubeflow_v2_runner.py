@@ -43,6 +43,8 @@ LOCAL_ONLY = {
     "content-addressed schema copy": "the schema ships in the image; a new image tag is a new "
     "cache key",
     "progress lines and run summary": "the Vertex / KFP console shows each task",
+    "baseline that leaves the candidate out": "the Kubeflow V2 compiler accepts only TFX's stock "
+    "resolver strategies; the baseline is the latest blessed model",
 }
 
 
@@ -87,6 +89,7 @@ def compile_pipeline(
         vertex_training_args=cloud.vertex_training_args(),
         vertex_serving_args=cloud.vertex_serving_args(),
         vertex_serving_image_uri=cloud.vertex_serving.serving_image_uri,
+        baseline_excludes_candidate=False,
     )
     runner = tfx.orchestration.experimental.KubeflowV2DagRunner(
         config=tfx.orchestration.experimental.KubeflowV2DagRunnerConfig(

@@ -1,12 +1,15 @@
 """Pipeline speed and scaling: wall time per component, peak memory, the cached rerun, and the
 bare reference, for the default pipeline on generated data.
 
-Each size runs in a fresh output root; peak memory is this process's maximum resident set
-(Beam runs in process here). Writes JSON and a Markdown table; never asserts on time.
+Each size runs in a fresh output root; peak memory is the maximum resident set of this
+process (Beam in memory) and of its child processes (Beam's multi-processing workers). Writes
+JSON and a Markdown table; never asserts on time.
 
 Examples:
   uv run python -m benchmarks.pipeline_scaling --quick             # 10k rows
-  uv run python -m benchmarks.pipeline_scaling --sizes 10000 100000
+  uv run python -m benchmarks.pipeline_scaling --sizes 10000 100000 1000000
+  # Beam's DirectRunner with worker processes for StatisticsGen, Transform and Evaluator
+  uv run python -m benchmarks.pipeline_scaling --sizes 10000 100000 --beam-mode multi_processing
 """
 
 from __future__ import annotations
@@ -27,11 +30,15 @@ warnings.filterwarnings("ignore")
 from benchmarks.results import record  # noqa: E402
 
 
-def _peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+def _peak_rss_mb(who: int = resource.RUSAGE_SELF) -> float:
+    return resource.getrusage(who).ru_maxrss / 1024
 
 
-def measure(rows: int, workdir: Path) -> dict:
+def beam_args(mode: str, workers: int) -> list[str]:
+    return [f"--direct_running_mode={mode}", f"--direct_num_workers={workers}"]
+
+
+def measure(rows: int, workdir: Path, beam_pipeline_args: list[str], bare: bool = True) -> dict:
     """One size: first run, cached rerun, and the bare reference on the same rows."""
 
     from benchmarks.bare import split_rows, train_and_evaluate
@@ -42,25 +49,42 @@ def measure(rows: int, workdir: Path) -> dict:
     data_root = workdir / f"data-{rows}"
     records = write_span(data_root, span=1, num_rows=rows, seed=2026).records
     output_root = workdir / f"outputs-{rows}"
-    first = run_local_pipeline(
-        DEFAULT_CONFIG, data_root, output_root, DEFAULT_CONFIG.schema_path, echo=False
-    )
-    rerun = run_local_pipeline(
-        DEFAULT_CONFIG, data_root, output_root, DEFAULT_CONFIG.schema_path, echo=False
-    )
-    started = time.perf_counter()
-    train_and_evaluate(*split_rows(records), DEFAULT_CONFIG)
-    bare_seconds = time.perf_counter() - started
+
+    def run():
+        return run_local_pipeline(
+            DEFAULT_CONFIG,
+            data_root,
+            output_root,
+            DEFAULT_CONFIG.schema_path,
+            echo=False,
+            beam_pipeline_args=beam_pipeline_args,
+        )
+
+    first = run()
+    rerun = run()
+    if first.status != "pushed":
+        raise RuntimeError(f"the first run at {rows} rows ended {first.status}: {first.message}")
+    bare_seconds = None
+    if bare:
+        started = time.perf_counter()
+        train_and_evaluate(*split_rows(records), DEFAULT_CONFIG)
+        bare_seconds = time.perf_counter() - started
     return {
         "rows": rows,
+        "beam_pipeline_args": beam_pipeline_args,
         "status": first.status,
         "pipeline_seconds": round(first.seconds, 1),
         "component_seconds": {k: round(v, 1) for k, v in first.component_seconds.items()},
+        "rerun_status": rerun.status,
         "rerun_seconds": round(rerun.seconds, 1),
+        "rerun_component_seconds": {
+            k: round(v, 1) for k, v in rerun.component_seconds.items() if v >= 0.1
+        },
         "rerun_share": round(rerun.seconds / first.seconds, 3),
-        "bare_seconds": round(bare_seconds, 1),
-        "pipeline_over_bare": round(first.seconds / bare_seconds, 2),
+        "bare_seconds": round(bare_seconds, 1) if bare_seconds else None,
+        "pipeline_over_bare": round(first.seconds / bare_seconds, 2) if bare_seconds else None,
         "peak_rss_mb_so_far": round(_peak_rss_mb()),
+        "peak_child_rss_mb_so_far": round(_peak_rss_mb(resource.RUSAGE_CHILDREN)),
     }
 
 
@@ -68,30 +92,55 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--sizes", type=int, nargs="+")
-    parser.add_argument("--output", default="benchmarks/results/pipeline_scaling")
+    parser.add_argument(
+        "--beam-mode", choices=["in_memory", "multi_processing"], default="in_memory"
+    )
+    parser.add_argument(
+        "--workers", type=int, default=None, help="Beam workers (default: 1 in memory, 2 else)"
+    )
+    parser.add_argument("--no-bare", action="store_true", help="skip the bare reference")
+    parser.add_argument("--output", help="results path without extension")
     args = parser.parse_args(argv)
     sizes = args.sizes or ([10_000] if args.quick else [10_000, 100_000, 1_000_000])
+    workers = args.workers or (1 if args.beam_mode == "in_memory" else 2)
+    output = args.output or (
+        "benchmarks/results/pipeline_scaling"
+        + ("" if args.beam_mode == "in_memory" else f"_{args.beam_mode}")
+        + ("_quick" if args.quick else "")
+    )
     results = []
     with tempfile.TemporaryDirectory() as workdir:
         for rows in sizes:
-            results.append(measure(rows, Path(workdir)))
+            results.append(
+                measure(rows, Path(workdir), beam_args(args.beam_mode, workers), not args.no_bare)
+            )
             print(json.dumps(results[-1]), flush=True)
+    record(output, results, table(results))
+    return 0
+
+
+COMPONENTS = ("example_gen", "statistics_gen", "transform", "trainer", "evaluator", "report")
+
+
+def table(results: list[dict]) -> str:
+    """One Markdown row per size: seconds per component, the rerun, the bare ratio, memory."""
     lines = [
-        "| rows | pipeline s | Transform | Trainer | Evaluator | rerun s (share) | bare s "
-        "| pipeline / bare | peak RSS MB |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| rows | Beam | pipeline s | "
+        + " | ".join(COMPONENTS)
+        + " | rerun s (share) | bare s | pipeline / bare | peak RSS MB (children) |",
+        "|---|---|---|" + "---|" * len(COMPONENTS) + "---|---|---|---|",
     ]
     for r in results:
         c = r["component_seconds"]
+        beam = " ".join(a.split("=")[1] for a in r.get("beam_pipeline_args", []))
+        ratio = f"{r['pipeline_over_bare']}x" if r.get("pipeline_over_bare") else "-"
         lines.append(
-            f"| {r['rows']:,} | {r['pipeline_seconds']} | {c.get('transform', '-')} "
-            f"| {c.get('trainer', '-')} | {c.get('evaluator', '-')} "
-            f"| {r['rerun_seconds']} ({r['rerun_share']:.0%}) | {r['bare_seconds']} "
-            f"| {r['pipeline_over_bare']}x | {r['peak_rss_mb_so_far']} |"
+            f"| {r['rows']:,} | {beam or 'in_memory 1'} | {r['pipeline_seconds']} | "
+            + " | ".join(str(c.get(name, "-")) for name in COMPONENTS)
+            + f" | {r['rerun_seconds']} ({r['rerun_share']:.0%}) | {r['bare_seconds'] or '-'} "
+            f"| {ratio} | {r['peak_rss_mb_so_far']} ({r.get('peak_child_rss_mb_so_far', 0)}) |"
         )
-    table = "\n".join(lines)
-    record(args.output, results, table)
-    return 0
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":

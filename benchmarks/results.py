@@ -1,16 +1,71 @@
-"""Where every benchmark records what it measured: JSON for machines, Markdown for people."""
+"""Where every benchmark records what it measured: JSON for machines, Markdown for people.
+
+Each file says which machine and which versions the figures came from, and when.
+"""
 
 from __future__ import annotations
 
+import datetime
 import json
+import os
+import platform
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+_VERSIONS = (
+    "tfx",
+    "tensorflow",
+    "tensorflow-transform",
+    "tensorflow-model-analysis",
+    "apache-beam",
+)
+
+
+def machine() -> dict[str, Any]:
+    """The machine and library versions, for the record."""
+    memory_gib = None
+    try:
+        pages, page_size = os.sysconf("SC_PHYS_PAGES"), os.sysconf("SC_PAGE_SIZE")
+        memory_gib = round(pages * page_size / 2**30, 1)
+    except (ValueError, OSError):
+        pass
+    versions = {}
+    for name in _VERSIONS:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = None
+    return {
+        "cpus": os.cpu_count(),
+        "memory_gib": memory_gib,
+        "processor": platform.processor() or platform.machine(),
+        "system": f"{platform.system()} {platform.release()}",
+        "python": platform.python_version(),
+        "versions": versions,
+    }
+
+
+def machine_line(info: dict[str, Any] | None = None) -> str:
+    """One line for a Markdown table's caption."""
+    info = info or machine()
+    versions = ", ".join(f"{k} {v}" for k, v in info["versions"].items() if v)
+    return (
+        f"{info['cpus']} CPUs, {info['memory_gib']} GiB, {info['system']}, "
+        f"Python {info['python']}; {versions}"
+    )
+
 
 def record(output: str | Path, results: Any, table: str) -> None:
-    """Prints ``table`` and writes ``<output>.json`` and ``<output>.md``."""
+    """Prints ``table`` and writes ``<output>.json`` (results with the machine and the time)
+    and ``<output>.md`` (the table under a line naming the machine)."""
+    info = machine()
+    recorded = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+    caption = f"Recorded {recorded} on {machine_line(info)}."
     print(table)
+    print(caption)
     output = Path(output)
     output.parent.mkdir(parents=True, exist_ok=True)
-    output.with_suffix(".json").write_text(json.dumps(results, indent=2))
-    output.with_suffix(".md").write_text(table + "\n")
+    document = {"recorded": recorded, "machine": info, "results": results}
+    output.with_suffix(".json").write_text(json.dumps(document, indent=2) + "\n")
+    output.with_suffix(".md").write_text(f"{table}\n\n{caption}\n")

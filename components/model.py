@@ -73,6 +73,52 @@ def task_loss(task: Task) -> keras.losses.Loss:
     return keras.losses.MeanSquaredError()
 
 
+class TaskUncertainty(keras.layers.Layer):
+    """Holds one trainable log-variance ``s`` per task for learned loss weighting; passes its
+    input through unchanged (it sits on the trunk so that its weights belong to the model)."""
+
+    def __init__(self, task_names: list[str], **kwargs: Any):
+        super().__init__(**kwargs)
+        self.task_names = list(task_names)
+
+    def build(self, input_shape: Any) -> None:
+        self.log_variances = {
+            name: self.add_weight(name=f"{name}_log_variance", shape=(), initializer="zeros")
+            for name in self.task_names
+        }
+        super().build(input_shape)
+
+    def call(self, inputs: tf.Tensor) -> tf.Tensor:
+        return inputs
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "task_names": self.task_names}
+
+
+class UncertaintyWeightedLoss(keras.losses.Loss):
+    """``exp(-s) * loss + s``, with ``s`` a task's learned log-variance."""
+
+    def __init__(self, base: keras.losses.Loss, log_variance: tf.Variable, **kwargs: Any):
+        super().__init__(name=f"uncertainty_weighted_{base.name}", **kwargs)
+        self.base = base
+        self.log_variance = log_variance
+
+    def call(self, y_true: tf.Tensor, y_pred: tf.Tensor) -> tf.Tensor:
+        loss = self.base(y_true, y_pred)
+        return tf.exp(-self.log_variance) * loss + self.log_variance
+
+
+def learned_loss_weights(model: keras.Model) -> dict[str, float]:
+    """The effective weight ``exp(-s)`` of each task under uncertainty weighting, else ``{}``."""
+    for layer in model.layers:
+        if isinstance(layer, TaskUncertainty):
+            return {
+                name: float(tf.exp(-variable).numpy())
+                for name, variable in layer.log_variances.items()
+            }
+    return {}
+
+
 def build_model(config: PipelineConfig, vocabulary_sizes: dict[str, int]) -> keras.Model:
     """Builds and compiles the multi-task model.
 
@@ -112,6 +158,10 @@ def build_model(config: PipelineConfig, vocabulary_sizes: dict[str, int]) -> ker
         trunk = keras.layers.Dense(units, activation="relu", name=f"shared_dense_{i}")(trunk)
         if training.dropout > 0:
             trunk = keras.layers.Dropout(training.dropout, name=f"shared_dropout_{i}")(trunk)
+    uncertainty = None
+    if training.loss_weighting == "uncertainty":
+        uncertainty = TaskUncertainty([t.name for t in config.tasks], name="task_uncertainty")
+        trunk = uncertainty(trunk)
 
     outputs = {}
     losses = {}
@@ -129,6 +179,10 @@ def build_model(config: PipelineConfig, vocabulary_sizes: dict[str, int]) -> ker
             outputs[task.name] = keras.layers.Dense(1, name=task.name)(head)
             metrics[task.name] = [keras.metrics.MeanAbsoluteError(name="mae")]
         losses[task.name] = task_loss(task)
+        if uncertainty is not None:
+            losses[task.name] = UncertaintyWeightedLoss(
+                losses[task.name], uncertainty.log_variances[task.name]
+            )
 
     model = keras.Model(inputs=inputs, outputs=outputs, name="multitask_clinical_model")
     model.compile(

@@ -238,6 +238,11 @@ class Training:
             makes every model reproducible from its span alone, and a rerun on unchanged data
             stays a pure cache hit (with warm start the Trainer's input changes once a model is
             blessed, so the first rerun after a push trains again).
+        loss_weighting: how the tasks' losses are combined. ``static``: the sum of each
+            task's loss times its ``loss_weight``. ``uncertainty``: each task's weight is
+            learned with the model (Kendall, Gal and Cipolla, 2018: the loss ``L`` of a task
+            becomes ``exp(-s) * L + s`` with a trainable ``s`` per task), on top of
+            ``loss_weight``. benchmarks/README.md compares the two on the bundled generator.
     """
 
     epochs: int = 20
@@ -250,6 +255,10 @@ class Training:
     categorical_embedding_dim: int = 4
     seed: int = 42
     warm_start: bool = False
+    loss_weighting: str = "static"
+
+
+LOSS_WEIGHTINGS = ("static", "uncertainty")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -404,6 +413,11 @@ class PipelineConfig:
         _require(t.early_stopping_patience >= 0, "training.early_stopping_patience", "must be >= 0")
         _require(
             t.categorical_embedding_dim >= 1, "training.categorical_embedding_dim", "must be >= 1"
+        )
+        _require(
+            t.loss_weighting in LOSS_WEIGHTINGS,
+            "training.loss_weighting",
+            f"must be one of {', '.join(LOSS_WEIGHTINGS)}, got {t.loss_weighting!r}",
         )
 
     def _validate_task(self, i: int, task: Task, feature_names: set[str]) -> None:

@@ -15,6 +15,7 @@ import os
 import re
 import shutil
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 from pipeline.config import PipelineConfig
@@ -37,6 +38,11 @@ STATUS_EXIT_CODES = {
     "busy": EXIT_BUSY,
 }
 LOCK_FILE = ".run.lock"
+
+# Beam's DirectRunner in this process, one worker. benchmarks/pipeline_scaling.py --beam-mode
+# multi_processing measures the alternative: on 2 cores it was slower at every size
+# (benchmarks/README.md).
+DEFAULT_BEAM_ARGS = ("--direct_running_mode=in_memory", "--direct_num_workers=1")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -228,6 +234,7 @@ def run_local_pipeline(
     verbose: bool = False,
     wait_for_lock: bool = False,
     span_window: int = 1,
+    beam_pipeline_args: Sequence[str] = DEFAULT_BEAM_ARGS,
 ) -> RunOutcome:
     """Runs the whole pipeline once with LocalDagRunner.
 
@@ -243,6 +250,7 @@ def run_local_pipeline(
             returning at once with status ``busy``.
         span_window: train and evaluate on the newest span plus up to ``span_window - 1``
             earlier spans that passed validation; the newest span is still validated alone.
+        beam_pipeline_args: the Beam options of StatisticsGen, Transform and Evaluator.
 
     Returns:
         The outcome; errors inside the pipeline are reported in it, not raised.
@@ -265,7 +273,15 @@ def run_local_pipeline(
                 component_seconds={},
             )
         return _run_locked(
-            config, data_root, paths, schema_path, echo, enable_cache, verbose, span_window
+            config,
+            data_root,
+            paths,
+            schema_path,
+            echo,
+            enable_cache,
+            verbose,
+            span_window,
+            list(beam_pipeline_args),
         )
 
 
@@ -278,6 +294,7 @@ def _run_locked(
     enable_cache: bool,
     verbose: bool,
     span_window: int,
+    beam_pipeline_args: list[str],
 ) -> RunOutcome:
     from tfx import v1 as tfx
 
@@ -306,8 +323,7 @@ def _run_locked(
         metadata_connection_config=tfx.orchestration.metadata.sqlite_metadata_connection_config(
             str(paths.metadata_path)
         ),
-        # One worker: on 2 cores Beam's multi-process mode was slower (shared/TRAPS.md).
-        beam_pipeline_args=["--direct_running_mode=in_memory", "--direct_num_workers=1"],
+        beam_pipeline_args=beam_pipeline_args,
         enable_cache=enable_cache,
         baseline_statistics_uri=served.statistics_uri if served else "",
         window_data_root=str(window_root) if window_root else None,

@@ -1,7 +1,7 @@
 """``create_pipeline``: the one definition of the DAG, shared by every runner.
 
 CsvExampleGen → StatisticsGen → ImportSchemaGen → ExampleValidator → AnomaliesGate →
-Transform → Trainer → latest-blessed-model Resolver → Evaluator → GateVerdict → Report → Pusher.
+Transform → Trainer → baseline Resolver → Evaluator → GateVerdict → Report → Pusher.
 
 The function is pure: it builds the pipeline object from its arguments and touches no files.
 """
@@ -20,6 +20,7 @@ from tfx.v1.extensions import google_cloud_ai_platform as vertex
 
 from components.anomalies_gate.component import AnomaliesGate
 from components.atomic_pusher.component import AtomicPusher
+from components.baseline_resolver import PreviousBlessedModelStrategy
 from components.gate_verdict.component import GateVerdictComponent
 from components.report.component import ReportComponent
 from pipeline.config import CUSTOM_CONFIG_KEY, PipelineConfig
@@ -29,6 +30,8 @@ PREPROCESSING_FN = "components.preprocessing.preprocessing_fn"
 RUN_FN = "components.model.run_fn"
 
 
+# The local graph's ids. The compiled Kubeflow graph has "latest_blessed_model_resolver" in
+# place of "baseline_model_resolver" (see create_pipeline's baseline_excludes_candidate).
 COMPONENT_IDS = (
     "example_gen",
     "statistics_gen",
@@ -37,7 +40,7 @@ COMPONENT_IDS = (
     "anomalies_gate",
     "transform",
     "trainer",
-    "latest_blessed_model_resolver",
+    "baseline_model_resolver",
     "evaluator",
     "gate_verdict",
     "report",
@@ -86,6 +89,7 @@ def create_pipeline(
     vertex_serving_image_uri: str | None = None,
     baseline_statistics_uri: str = "",
     window_data_root: str | None = None,
+    baseline_excludes_candidate: bool = True,
 ) -> tfx_pipeline.Pipeline:
     """Builds the multi-task clinical pipeline.
 
@@ -109,6 +113,11 @@ def create_pipeline(
         window_data_root: a folder holding one ``span-<N>`` folder with the CSV files of the
             last accepted spans (``pipeline.local_run`` assembles it); when given, training and
             evaluation read it while validation still reads the newest span alone. Local only.
+        baseline_excludes_candidate: the baseline is the newest blessed model other than the
+            candidate (``components.baseline_resolver``), so that a rerun with nothing new
+            after a push is served from the Evaluator's cache instead of scoring the served
+            model against itself. ``False`` uses TFX's ``LatestBlessedModelStrategy``, the only
+            one the Kubeflow V2 compiler accepts.
 
     Returns:
         The TFX ``Pipeline``.
@@ -155,7 +164,7 @@ def create_pipeline(
     # Bad data must never reach Transform: it waits for the gate, which fails on anomalies.
     transform.add_upstream_node(anomalies_gate)
 
-    model_resolver = tfx.dsl.Resolver(
+    latest_blessed = tfx.dsl.Resolver(
         strategy_class=LatestBlessedModelStrategy,
         model=tfx.dsl.Channel(type=tfx.types.standard_artifacts.Model),
         model_blessing=tfx.dsl.Channel(type=tfx.types.standard_artifacts.ModelBlessing),
@@ -181,13 +190,26 @@ def create_pipeline(
         eval_args=tfx.proto.EvalArgs(splits=["validation"]),
         custom_config=trainer_config,
         # Warm start: run_fn starts from the served model's weights when they fit.
-        base_model=model_resolver.outputs["model"] if config.training.warm_start else None,
+        base_model=latest_blessed.outputs["model"] if config.training.warm_start else None,
     ).with_id("trainer")
+
+    if baseline_excludes_candidate:
+        baseline_resolver = tfx.dsl.Resolver(
+            strategy_class=PreviousBlessedModelStrategy,
+            model=tfx.dsl.Channel(type=tfx.types.standard_artifacts.Model),
+            model_blessing=tfx.dsl.Channel(type=tfx.types.standard_artifacts.ModelBlessing),
+            candidate=trainer.outputs["model"],
+            candidate_blessing=tfx.dsl.Channel(type=tfx.types.standard_artifacts.ModelBlessing),
+        ).with_id("baseline_model_resolver")
+        resolvers = [baseline_resolver] + ([latest_blessed] if config.training.warm_start else [])
+        candidate_blessing = baseline_resolver.outputs["candidate_blessing"]
+    else:
+        baseline_resolver, resolvers, candidate_blessing = latest_blessed, [latest_blessed], None
 
     evaluator = tfx.components.Evaluator(
         examples=training_examples,
         model=trainer.outputs["model"],
-        baseline_model=model_resolver.outputs["model"],
+        baseline_model=baseline_resolver.outputs["model"],
         eval_config=build_eval_config(config),
         example_splits=["eval"],
     ).with_id("evaluator")
@@ -195,7 +217,8 @@ def create_pipeline(
     gate_verdict = GateVerdictComponent(
         evaluation=evaluator.outputs["evaluation"],
         model=trainer.outputs["model"],
-        baseline_model=model_resolver.outputs["model"],
+        baseline_model=baseline_resolver.outputs["model"],
+        candidate_blessing=candidate_blessing,
         config=config,
     ).with_id("gate_verdict")
 
@@ -245,7 +268,7 @@ def create_pipeline(
             anomalies_gate,
             transform,
             trainer,
-            model_resolver,
+            *resolvers,
             evaluator,
             gate_verdict,
             report,

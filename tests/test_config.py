@@ -96,6 +96,11 @@ def test_training_values_out_of_range_name_the_field():
     training = dataclasses.replace(DEFAULT_CONFIG.training, dropout=1.5)
     with pytest.raises(ConfigError, match=r"training\.dropout"):
         DEFAULT_CONFIG.replace(training=training)
+    training = dataclasses.replace(DEFAULT_CONFIG.training, loss_weighting="learned")
+    with pytest.raises(
+        ConfigError, match=r"training\.loss_weighting: must be one of static, uncertainty"
+    ):
+        DEFAULT_CONFIG.replace(training=training)
 
 
 def test_from_dict_refuses_unknown_fields():

@@ -346,6 +346,9 @@ def test_second_run_is_served_from_the_cache_and_pushes_nothing_new(story):
             continue  # runs again: it now also checks drift against the served model's span
         assert states[node] == "cached", (node, states)
     assert states["anomalies_gate"] == "complete"
+    # The baseline leaves the candidate out, so the Evaluator does not score the served model
+    # against itself: its inputs are those of the first run and its cache is used.
+    assert states["evaluator"] == "cached", states
     first_model = story.first.record.output_uri("trainer", "model")
     assert story.second.record.output_uri("trainer", "model") == first_model
     # The served model is the candidate: nothing is pushed a second time.

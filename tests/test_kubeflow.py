@@ -77,12 +77,14 @@ def _tasks(spec):
 def test_every_local_component_is_in_the_compiled_graph(compiled):
     tasks = set(_tasks(compiled.spec))
     for component_id in COMPONENT_IDS:
-        if component_id == "latest_blessed_model_resolver":
-            # The V2 compiler splits the latest-blessed-model strategy into two queries.
+        if component_id == "baseline_model_resolver":
+            # The compiled graph's baseline is TFX's latest-blessed-model strategy, which the
+            # V2 compiler splits into two queries.
             assert {
-                f"{component_id}-model-blessing-resolver",
-                f"{component_id}-model-resolver",
+                "latest_blessed_model_resolver-model-blessing-resolver",
+                "latest_blessed_model_resolver-model-resolver",
             } <= tasks
+            assert component_id not in tasks
         else:
             assert component_id in tasks, component_id
     assert compiled.spec["displayName"] == DEFAULT_CONFIG.pipeline_name

@@ -79,6 +79,29 @@ def test_loss_weights_follow_the_configuration():
     assert model.compiled_loss._loss_weights == {"disease_risk": 1.0, "length_of_stay_days": 0.25}
 
 
+def test_uncertainty_weighting_learns_one_weight_per_task_and_saves(tmp_path):
+    from components.model import learned_loss_weights
+
+    training = dataclasses.replace(DEFAULT_CONFIG.training, loss_weighting="uncertainty")
+    config = DEFAULT_CONFIG.replace(training=training)
+    model = build_model(config, VOCABULARY_SIZES)
+    assert learned_loss_weights(model) == {"disease_risk": 1.0, "length_of_stay_days": 1.0}
+    features, labels = _batch(config)
+    model.fit(features, labels, epochs=30, batch_size=64, verbose=0)
+    learned = learned_loss_weights(model)
+    assert set(learned) == {"disease_risk", "length_of_stay_days"}
+    # Both weights moved away from 1, and differently: they are learned per task.
+    assert all(abs(w - 1.0) > 0.01 for w in learned.values()), learned
+    assert abs(learned["disease_risk"] - learned["length_of_stay_days"]) > 0.01, learned
+    # The weighting does not change the model's outputs or its SavedModel.
+    assert sorted(model.output_names) == ["disease_risk", "length_of_stay_days"]
+    model.save(str(tmp_path / "saved"), save_format="tf")
+    restored = tf.saved_model.load(str(tmp_path / "saved"))
+    assert restored is not None
+    # Static weighting has no learned weights.
+    assert learned_loss_weights(build_model(DEFAULT_CONFIG, VOCABULARY_SIZES)) == {}
+
+
 def test_a_third_task_gets_a_third_head():
     extra = Task(
         name="readmission",

@@ -10,6 +10,7 @@ import pytest
 tfx = pytest.importorskip("tfx.v1")
 tfma = pytest.importorskip("tensorflow_model_analysis")
 
+from components.baseline_resolver import PreviousBlessedModelStrategy  # noqa: E402
 from pipeline.config import config_from_custom_config  # noqa: E402
 from pipeline.evaluation import build_eval_config  # noqa: E402
 from pipeline.pipeline import COMPONENT_IDS, create_pipeline  # noqa: E402
@@ -35,7 +36,7 @@ def test_components_and_readable_ids(dag):
     assert types["schema_importer"] == "ImportSchemaGen"
     assert types["example_validator"] == "ExampleValidator"
     assert types["anomalies_gate"] == "AnomaliesGate"
-    assert types["latest_blessed_model_resolver"] == "Resolver"
+    assert types["baseline_model_resolver"] == "Resolver"
     assert types["pusher"] == "AtomicPusher"
 
 
@@ -106,9 +107,14 @@ def test_pusher_and_resolver_follow_the_gate_verdict(dag):
     assert blessing.producer_component_id == "gate_verdict"
     verdict_inputs = by_id["gate_verdict"].inputs
     assert verdict_inputs["evaluation"].producer_component_id == "evaluator"
-    assert verdict_inputs["baseline_model"].producer_component_id == (
-        "latest_blessed_model_resolver"
-    )
+    assert verdict_inputs["baseline_model"].producer_component_id == "baseline_model_resolver"
+    assert verdict_inputs["candidate_blessing"].producer_component_id == "baseline_model_resolver"
+    evaluator = by_id["evaluator"].inputs
+    assert evaluator["baseline_model"].producer_component_id == "baseline_model_resolver"
+    # The baseline resolver sees the candidate, so that it can leave it out.
+    resolver = by_id["baseline_model_resolver"]
+    assert resolver.raw_inputs["candidate"].producer_component_id == "trainer"
+    assert resolver.exec_properties["resolver_class"] is PreviousBlessedModelStrategy
 
 
 def test_slices_are_overall_sex_age_band_and_admission_type(small_config):
@@ -126,8 +132,11 @@ def test_warm_start_feeds_the_last_blessed_model_to_the_trainer(small_config, tm
         pipeline_root=str(tmp_path / "root"),
         serving_model_dir=str(tmp_path / "serving"),
     )
-    trainer = {c.id: c for c in dag.components}["trainer"]
+    by_id = {c.id: c for c in dag.components}
+    trainer = by_id["trainer"]
     assert trainer.inputs["base_model"].producer_component_id == "latest_blessed_model_resolver"
+    # The baseline still leaves the candidate out; warm start reads the plain latest blessed.
+    assert set(by_id) == set(COMPONENT_IDS) | {"latest_blessed_model_resolver"}
 
 
 def test_cold_start_is_the_default(dag):

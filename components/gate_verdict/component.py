@@ -25,6 +25,9 @@ class GateVerdictSpec(types.ComponentSpec):
         executor.EVALUATION_KEY: ChannelParameter(type=standard_artifacts.ModelEvaluation),
         executor.MODEL_KEY: ChannelParameter(type=standard_artifacts.Model),
         executor.BASELINE_MODEL_KEY: ChannelParameter(type=standard_artifacts.Model, optional=True),
+        executor.CANDIDATE_BLESSING_KEY: ChannelParameter(
+            type=standard_artifacts.ModelBlessing, optional=True
+        ),
     }
     OUTPUTS = {
         executor.VERDICT_KEY: ChannelParameter(type=GateVerdict),
@@ -44,18 +47,23 @@ class GateVerdictComponent(base_component.BaseComponent):
         model: types.BaseChannel,
         baseline_model: types.BaseChannel,
         config: PipelineConfig,
+        candidate_blessing: types.BaseChannel | None = None,
     ):
         """Args:
         evaluation: the Evaluator's ``evaluation`` output.
         model: the candidate model the Evaluator evaluated.
-        baseline_model: the last blessed model (the Resolver's output), possibly empty.
+        baseline_model: the model to compare with (a Resolver's output), possibly empty.
         config: the pipeline configuration holding the tasks' gates.
+        candidate_blessing: the candidate's own earlier blessing, when the baseline Resolver
+            leaves the candidate out (``components.baseline_resolver``); when present, the
+            candidate is already serving.
         """
         super().__init__(
             spec=GateVerdictSpec(
                 evaluation=evaluation,
                 model=model,
                 baseline_model=baseline_model,
+                candidate_blessing=candidate_blessing,
                 pipeline_config=config.for_components(),
                 verdict=types.Channel(type=GateVerdict),
                 blessing=types.Channel(type=standard_artifacts.ModelBlessing),

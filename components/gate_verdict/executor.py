@@ -19,6 +19,7 @@ from pipeline.config import PipelineConfig
 EVALUATION_KEY = "evaluation"
 MODEL_KEY = "model"
 BASELINE_MODEL_KEY = "baseline_model"
+CANDIDATE_BLESSING_KEY = "candidate_blessing"
 CONFIG_KEY = "pipeline_config"
 VERDICT_KEY = "verdict"
 BLESSING_KEY = "blessing"
@@ -27,6 +28,27 @@ VERDICT_JSON = "verdict.json"
 VERDICT_MARKDOWN = "verdict.md"
 # The files and properties TFX's Pusher and LatestBlessedModelStrategy read.
 BLESSED_FILE, NOT_BLESSED_FILE = "BLESSED", "NOT_BLESSED"
+
+
+def is_already_serving(
+    model: types.Artifact,
+    baseline: types.Artifact | None,
+    candidate_blessings: list[types.Artifact],
+) -> bool:
+    """Whether the candidate is the model in service: a rerun on unchanged data, where the
+    Trainer was cached. It stays blessed, but there is nothing to push.
+
+    The baseline Resolver either returns the candidate itself (TFX's latest-blessed strategy,
+    the compiled graph) or leaves it out and returns the candidate's earlier blessing
+    (``components.baseline_resolver``, the local graph).
+    """
+    if baseline is not None and baseline.id == model.id:
+        return True
+    return any(
+        b.get_int_custom_property("blessed") == 1
+        and b.get_int_custom_property("current_model_id") == model.id
+        for b in candidate_blessings
+    )
 
 
 class Executor(base_executor.BaseExecutor):
@@ -49,9 +71,9 @@ class Executor(base_executor.BaseExecutor):
         document = verdict.as_dict()
         document["candidate_model"] = model.uri
         document["baseline_model"] = baseline.uri if baseline else None
-        # A rerun on unchanged data: the Trainer was cached, so the candidate is the model
-        # already in service. It stays blessed, but there is nothing to push.
-        already_serving = baseline is not None and baseline.id == model.id
+        already_serving = is_already_serving(
+            model, baseline, input_dict.get(CANDIDATE_BLESSING_KEY) or []
+        )
         document["already_serving"] = already_serving
 
         verdict_artifact = artifact_utils.get_single_instance(output_dict[VERDICT_KEY])
