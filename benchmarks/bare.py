@@ -93,20 +93,25 @@ def evaluate(model, inputs: dict, frame: pd.DataFrame, config: PipelineConfig) -
 
 
 def train_and_evaluate(
-    train: pd.DataFrame, validation: pd.DataFrame, test: pd.DataFrame, config: PipelineConfig
+    train: pd.DataFrame,
+    validation: pd.DataFrame,
+    test: pd.DataFrame,
+    config: PipelineConfig,
+    details: dict | None = None,
 ) -> dict:
     """Fits the pipeline's model on ``train`` (early stopping on ``validation``); scores
-    ``test``."""
+    ``test``. ``details``, when given, receives the epochs trained and the learned loss
+    weights (uncertainty weighting)."""
     import tf_keras as keras
 
-    from components.model import build_model
+    from components.model import build_model, learned_loss_weights
 
     stats = fit_preprocessing(train, config)
     vocabulary_sizes = {
         f.name: len(stats[f.name]) for f in config.features if f.kind == "categorical"
     }
     model = build_model(config, vocabulary_sizes)
-    model.fit(
+    history = model.fit(
         apply_preprocessing(train, config, stats),
         labels_of(train, config),
         validation_data=(
@@ -122,6 +127,9 @@ def train_and_evaluate(
         ],
         verbose=0,
     )
+    if details is not None:
+        details["epochs"] = len(history.history["loss"])
+        details["learned_loss_weights"] = learned_loss_weights(model)
     return evaluate(model, apply_preprocessing(test, config, stats), test, config)
 
 

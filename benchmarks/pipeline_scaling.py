@@ -15,6 +15,7 @@ Examples:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import resource
@@ -42,12 +43,14 @@ def measure(rows: int, workdir: Path, beam_pipeline_args: list[str], bare: bool 
     """One size: first run, cached rerun, and the bare reference on the same rows."""
 
     from benchmarks.bare import split_rows, train_and_evaluate
+    from benchmarks.quality_vs_oracle import model_and_oracle
     from patient_data.generator import write_span
     from pipeline.defaults import DEFAULT_CONFIG
     from pipeline.local_run import run_local_pipeline
 
     data_root = workdir / f"data-{rows}"
-    records = write_span(data_root, span=1, num_rows=rows, seed=2026).records
+    truth_root = workdir / f"truth-{rows}"
+    records = write_span(data_root, span=1, num_rows=rows, seed=2026, truth_root=truth_root).records
     output_root = workdir / f"outputs-{rows}"
 
     def run():
@@ -64,6 +67,7 @@ def measure(rows: int, workdir: Path, beam_pipeline_args: list[str], bare: bool 
     rerun = run()
     if first.status != "pushed":
         raise RuntimeError(f"the first run at {rows} rows ended {first.status}: {first.message}")
+    quality = model_and_oracle(output_root, truth_root)
     bare_seconds = None
     if bare:
         started = time.perf_counter()
@@ -85,6 +89,11 @@ def measure(rows: int, workdir: Path, beam_pipeline_args: list[str], bare: bool 
         "pipeline_over_bare": round(first.seconds / bare_seconds, 2) if bare_seconds else None,
         "peak_rss_mb_so_far": round(_peak_rss_mb()),
         "peak_child_rss_mb_so_far": round(_peak_rss_mb(resource.RUSAGE_CHILDREN)),
+        "output_root": str(output_root),
+        "truth_root": str(truth_root),
+        "eval_rows": quality["rows"],
+        "model": quality["model"],
+        "oracle": quality["oracle"],
     }
 
 
@@ -100,6 +109,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--no-bare", action="store_true", help="skip the bare reference")
     parser.add_argument("--output", help="results path without extension")
+    parser.add_argument(
+        "--workdir", help="keep the data and run outputs here (default: a temporary folder)"
+    )
     args = parser.parse_args(argv)
     sizes = args.sizes or ([10_000] if args.quick else [10_000, 100_000, 1_000_000])
     workers = args.workers or (1 if args.beam_mode == "in_memory" else 2)
@@ -109,7 +121,8 @@ def main(argv: list[str] | None = None) -> int:
         + ("_quick" if args.quick else "")
     )
     results = []
-    with tempfile.TemporaryDirectory() as workdir:
+    with contextlib.ExitStack() as stack:
+        workdir = args.workdir or stack.enter_context(tempfile.TemporaryDirectory())
         for rows in sizes:
             results.append(
                 measure(rows, Path(workdir), beam_args(args.beam_mode, workers), not args.no_bare)
@@ -139,6 +152,23 @@ def table(results: list[dict]) -> str:
             + " | ".join(str(c.get(name, "-")) for name in COMPONENTS)
             + f" | {r['rerun_seconds']} ({r['rerun_share']:.0%}) | {r['bare_seconds'] or '-'} "
             f"| {ratio} | {r['peak_rss_mb_so_far']} ({r.get('peak_child_rss_mb_so_far', 0)}) |"
+        )
+    lines += [
+        "",
+        "Model against the oracle on each run's own eval split (AUC higher, MAE lower is better):",
+        "",
+        "| rows | eval rows | disease AUC model / oracle | stay MAE model / oracle |",
+        "|---|---|---|---|",
+    ]
+    for r in results:
+        auc = (r["model"]["disease_risk"]["auc"], r["oracle"]["disease_risk"]["auc"])
+        mae = (
+            r["model"]["length_of_stay_days"]["mae"],
+            r["oracle"]["length_of_stay_days"]["mae"],
+        )
+        lines.append(
+            f"| {r['rows']:,} | {r['eval_rows']:,} | {auc[0]:.4f} / {auc[1]:.4f} "
+            f"| {mae[0]:.3f} / {mae[1]:.3f} |"
         )
     return "\n".join(lines)
 

@@ -5,15 +5,14 @@ split joined by ``patient_id`` with the generator's truth for the oracle (the tr
 and the true expected stay, and its median for MAE).
 
 Examples:
-  uv run python benchmarks/quality_vs_oracle.py                       # after `make run`
-  uv run python benchmarks/quality_vs_oracle.py --output-root /tmp/run --truth-root /tmp/truth
+  uv run python -m benchmarks.quality_vs_oracle                       # after `make run`
+  uv run python -m benchmarks.quality_vs_oracle --output-root /tmp/run --truth-root /tmp/truth
 """
 
 from __future__ import annotations
 
 import argparse
 import glob
-import json
 import os
 import warnings
 from pathlib import Path
@@ -25,6 +24,7 @@ warnings.filterwarnings("ignore")
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from benchmarks.results import record  # noqa: E402
 from patient_data.generator import LENGTH_OF_STAY_LOG_SIGMA  # noqa: E402
 from pipeline.defaults import BUNDLED_TRUTH_ROOT, DEFAULT_CONFIG, DEFAULT_OUTPUT_ROOT  # noqa: E402
 
@@ -86,42 +86,58 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--output-root", default=str(DEFAULT_OUTPUT_ROOT))
     parser.add_argument("--truth-root", default=str(BUNDLED_TRUTH_ROOT))
-    parser.add_argument("--json", help="also write the figures to this JSON file")
+    parser.add_argument("--output", default="benchmarks/results/quality_vs_oracle")
     args = parser.parse_args(argv)
+    try:
+        figures = model_and_oracle(args.output_root, args.truth_root)
+    except LookupError as error:
+        parser.error(str(error))
+    record(args.output, figures, table(figures))
+    return 0
 
+
+def model_and_oracle(output_root: str | os.PathLike, truth_root: str | os.PathLike) -> dict:
+    """The latest run's candidate metrics (overall, eval split) and the oracle's on the same
+    rows.
+
+    Raises:
+        LookupError: without an evaluated run under ``output_root``, or when eval rows have no
+            truth under ``truth_root``.
+    """
     from components.gate_verdict.metrics import read_metric_table
     from pipeline.local_run import LocalPaths
     from pipeline.run_summary import latest_run
 
-    paths = LocalPaths(Path(args.output_root).resolve())
+    paths = LocalPaths(Path(output_root).resolve())
     run = latest_run(paths.metadata_path, DEFAULT_CONFIG.pipeline_name)
     if run is None or not run.output_uri("evaluator", "evaluation"):
-        parser.error(f"no evaluated run under {paths.output_root}; run `make run` first")
-    table = read_metric_table(run.output_uri("evaluator", "evaluation"))
+        raise LookupError(f"no evaluated run under {paths.output_root}; run `make run` first")
+    metric_table = read_metric_table(run.output_uri("evaluator", "evaluation"))
     model: dict[str, dict[str, float]] = {}
-    for (which, slice_, task, metric), value in table.items():
+    for (which, slice_, task, metric), value in metric_table.items():
         if which == "candidate" and slice_ == "Overall":
             model.setdefault(task, {})[metric] = value
 
     evaluation = read_eval_split(run.output_uri("example_gen", "examples"))
-    truth = pd.concat(pd.read_csv(f) for f in sorted(Path(args.truth_root).glob("span-*.csv")))
+    truth = pd.concat(pd.read_csv(f) for f in sorted(Path(truth_root).glob("span-*.csv")))
     joined = evaluation.merge(truth, on="patient_id", how="inner")
     if len(joined) != len(evaluation):
-        parser.error(f"only {len(joined)} of {len(evaluation)} eval rows have truth")
-    oracle = oracle_metrics(joined)
+        raise LookupError(f"only {len(joined)} of {len(evaluation)} eval rows have truth")
+    return {"rows": len(joined), "model": model, "oracle": oracle_metrics(joined)}
 
-    print(f"Evaluation split: {len(joined)} rows (run output {paths.output_root})")
-    print("| task | metric | model | oracle | model / oracle |")
-    print("|---|---|---|---|---|")
-    for task, figures in oracle.items():
-        for metric, best in figures.items():
-            value = model[task].get(metric, float("nan"))
-            print(f"| {task} | {metric} | {value:.4f} | {best:.4f} | {value / best:.3f} |")
-    if args.json:
-        Path(args.json).write_text(
-            json.dumps({"rows": len(joined), "model": model, "oracle": oracle}, indent=2)
-        )
-    return 0
+
+def table(figures: dict) -> str:
+    lines = [
+        f"Evaluation split: {figures['rows']:,} rows",
+        "",
+        "| task | metric | model | oracle | model / oracle |",
+        "|---|---|---|---|---|",
+    ]
+    for task, by_metric in figures["oracle"].items():
+        for metric, best in by_metric.items():
+            value = figures["model"][task].get(metric, float("nan"))
+            lines.append(f"| {task} | {metric} | {value:.4f} | {best:.4f} | {value / best:.3f} |")
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":

@@ -4,23 +4,22 @@ Single-example latency (p50 and p99 over --calls calls) and batch-of-1000 throug
 ``serving_default``. Prints a Markdown table and writes JSON. It never asserts on time.
 
 Examples:
-  uv run python benchmarks/serving_speed.py                   # newest model under outputs/
-  uv run python benchmarks/serving_speed.py --calls 200 --json benchmarks/results/serving.json
+  uv run python -m benchmarks.serving_speed                   # newest model under outputs/
+  uv run python -m benchmarks.serving_speed --serving-dir /tmp/run/serving_model --calls 2000
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import platform
 import time
 import warnings
-from pathlib import Path
 
 os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 warnings.filterwarnings("ignore")
+
+from benchmarks.results import record  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -37,7 +36,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--serving-dir", default=str(DEFAULT_OUTPUT_ROOT / "serving_model"))
     parser.add_argument("--calls", type=int, default=1000)
     parser.add_argument("--batches", type=int, default=20)
-    parser.add_argument("--json", help="write the figures here too")
+    parser.add_argument("--output", default="benchmarks/results/serving_speed")
     args = parser.parse_args(argv)
 
     model_dir = latest_model(args.serving_dir, None)
@@ -63,21 +62,23 @@ def main(argv: list[str] | None = None) -> int:
 
     figures = {
         "model": str(model_dir),
-        "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores",
         "single_p50_ms": float(np.percentile(latencies, 50)),
         "single_p99_ms": float(np.percentile(latencies, 99)),
         "batch_1000_ms": batch_seconds * 1000,
         "examples_per_second": len(examples) / batch_seconds,
         "calls": args.calls,
     }
-    print("| measure | value |\n|---|---|")
-    print(f"| single example, p50 | {figures['single_p50_ms']:.2f} ms |")
-    print(f"| single example, p99 | {figures['single_p99_ms']:.2f} ms |")
-    print(f"| batch of 1000 | {figures['batch_1000_ms']:.1f} ms |")
-    print(f"| throughput | {figures['examples_per_second']:.0f} examples/s |")
-    if args.json:
-        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.json).write_text(json.dumps(figures, indent=2))
+    table = "\n".join(
+        [
+            "| measure | value |",
+            "|---|---|",
+            f"| single example, p50 ({args.calls} calls) | {figures['single_p50_ms']:.2f} ms |",
+            f"| single example, p99 | {figures['single_p99_ms']:.2f} ms |",
+            f"| batch of 1000 | {figures['batch_1000_ms']:.1f} ms |",
+            f"| throughput | {figures['examples_per_second']:.0f} examples/s |",
+        ]
+    )
+    record(args.output, figures, table)
     return 0
 
 
