@@ -3,7 +3,7 @@
 UV := $(shell uv --version >/dev/null 2>&1 && echo uv || echo "python3 -m uv")
 RUN := UV_PYTHON_DOWNLOADS=never $(UV) run --frozen --no-sync
 
-.PHONY: run test test-fast lint format data env clean
+.PHONY: run test test-fast lint format data env clean bench bench-quick
 
 env:
 	@scripts/ensure_env.sh
@@ -19,6 +19,13 @@ test: env
 ## The quick loop: everything but the end-to-end pipeline runs.
 test-fast: env
 	$(RUN) pytest -q -m "not e2e"
+
+## The benchmark suite (about 1 h 15 min on 2 cores) and its small version (about 10 min).
+bench: env
+	$(RUN) python -m benchmarks
+
+bench-quick: env
+	$(RUN) python -m benchmarks --quick
 
 lint: env
 	$(RUN) ruff check .

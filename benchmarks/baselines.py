@@ -70,9 +70,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--rows", type=int, help="training rows (default 100k, 10k with --quick)")
-    parser.add_argument("--output", default="benchmarks/results/baselines")
+    parser.add_argument("--output", help="results path without extension")
     args = parser.parse_args(argv)
     rows = args.rows or (10_000 if args.quick else 100_000)
+    output = args.output or ("benchmarks/results/baselines" + ("_quick" if args.quick else ""))
 
     data = generate_span(rows + rows // 7, seed=11, span=1)
     test = generate_span(20_000, seed=999, span=99)
@@ -141,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     table = "\n".join(lines)
     print(f"{rows} training rows, 20,000 evaluation rows")
-    record(args.output, results, table)
+    record(output, results, table)
     return 0
 
 
