@@ -5,9 +5,10 @@
   uv run python -m benchmarks --only baselines multitask_claim
 
 Each benchmark writes ``benchmarks/results/<name>.json`` and ``.md`` (``<name>_quick`` with
-``--quick``, which git ignores). ``quality_vs_oracle`` and ``serving_speed`` read the pipeline
-run that ``pipeline_scaling`` made at 100k rows (10k with ``--quick``) in the work folder: a
-temporary folder, or ``--workdir`` to keep the runs (and to run those two steps alone later).
+``--quick``, which git ignores). ``quality_vs_oracle``, ``serving_speed`` and
+``evaluator_cost`` read the pipeline run that ``pipeline_scaling`` made at 100k rows (10k with
+``--quick``) in the work folder: a temporary folder, or ``--workdir`` to keep the runs (and to
+run those steps alone later).
 Nothing here asserts on time; a failed step is reported and the suite exits 1 after running
 the rest.
 """
@@ -28,6 +29,7 @@ STEPS = (
     "pipeline_scaling_multi_processing",
     "quality_vs_oracle",
     "serving_speed",
+    "evaluator_cost",
     "baselines",
     "multitask_claim",
 )
@@ -75,6 +77,13 @@ def plan(quick: bool, workdir: Path) -> dict[str, list[str]]:
             str(run_root / "serving_model"),
             "--output",
             str(RESULTS / f"serving_speed{suffix}"),
+        ],
+        "evaluator_cost": [
+            "benchmarks.evaluator_cost",
+            "--output-root",
+            str(run_root),
+            "--output",
+            str(RESULTS / f"evaluator_cost{suffix}"),
         ],
         "baselines": [
             "benchmarks.baselines",
