@@ -193,6 +193,9 @@ def create_pipeline(
         base_model=latest_blessed.outputs["model"] if config.training.warm_start else None,
     ).with_id("trainer")
 
+    # The baseline of the Evaluator and the verdict. Leaving the candidate out needs the
+    # Trainer's output, so that Resolver runs after the Trainer; warm start, which feeds the
+    # Trainer, keeps the plain latest-blessed Resolver.
     if baseline_excludes_candidate:
         baseline_resolver = tfx.dsl.Resolver(
             strategy_class=PreviousBlessedModelStrategy,
