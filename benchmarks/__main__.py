@@ -1,7 +1,7 @@
 """The benchmark suite: every benchmark, one after the other, each in its own process.
 
-  uv run python -m benchmarks            # the full suite (about 1 h 15 min on 2 cores)
-  uv run python -m benchmarks --quick    # a small version (about 10 min): 10k rows, fewer seeds
+  uv run python -m benchmarks            # the full suite (about 40 min on 2 cores)
+  uv run python -m benchmarks --quick    # a small version (about 6 min): 10k rows, fewer seeds
   uv run python -m benchmarks --only baselines multitask_claim
 
 Each benchmark writes ``benchmarks/results/<name>.json`` and ``.md`` (``<name>_quick`` with
