@@ -194,6 +194,9 @@ def build_model(config: PipelineConfig, vocabulary_sizes: dict[str, int]) -> ker
     return model
 
 
+_SHUFFLE_BATCHES = 10_000
+
+
 def split_features_and_labels(
     config: PipelineConfig,
 ) -> Any:
@@ -225,7 +228,25 @@ def _dataset(
         ),
         tf_transform_output.transformed_metadata.schema,
     )
-    return dataset.map(split_features_and_labels(config)).prefetch(tf.data.AUTOTUNE)
+    dataset = dataset.map(split_features_and_labels(config))
+    return epochs_from_memory(dataset, config, shuffle)
+
+
+def epochs_from_memory(
+    dataset: tf.data.Dataset, config: PipelineConfig, shuffle: bool
+) -> tf.data.Dataset:
+    """With ``training.cache_in_memory``, the batches of the first pass are kept in memory and
+    later epochs replay them (their order reshuffled when ``shuffle``) instead of reading and
+    parsing the TFRecords again. Without it, ``dataset`` is only prefetched."""
+    if config.training.cache_in_memory:
+        dataset = dataset.cache()
+        if shuffle:
+            # The buffer shares the cached batches' tensors rather than copying them; 10,000
+            # batches reorders a whole epoch up to 1.28M rows at batch size 128.
+            dataset = dataset.shuffle(
+                _SHUFFLE_BATCHES, seed=config.training.seed, reshuffle_each_iteration=True
+            )
+    return dataset.prefetch(tf.data.AUTOTUNE)
 
 
 def raw_serving_feature_spec(

@@ -243,6 +243,12 @@ class Training:
             learned with the model (Kendall, Gal and Cipolla, 2018: the loss ``L`` of a task
             becomes ``exp(-s) * L + s`` with a trainable ``s`` per task), on top of
             ``loss_weight``. benchmarks/README.md compares the two on the bundled generator.
+        cache_in_memory: keep the transformed training and validation batches in memory after
+            the first epoch, so that later epochs do not read and parse the TFRecords again
+            (at 1M rows that reading was 2/3 of the Trainer's time). The batches are formed once
+            from the shuffled first pass; later epochs shuffle their order. Costs about 100
+            bytes per example of the default dataset (70 MB at 700k training rows); turn off
+            when the splits do not fit in the Trainer's memory.
     """
 
     epochs: int = 20
@@ -256,6 +262,7 @@ class Training:
     seed: int = 42
     warm_start: bool = False
     loss_weighting: str = "static"
+    cache_in_memory: bool = True
 
 
 LOSS_WEIGHTINGS = ("static", "uncertainty")
@@ -414,6 +421,11 @@ class PipelineConfig:
         _require(
             t.categorical_embedding_dim >= 1, "training.categorical_embedding_dim", "must be >= 1"
         )
+        for switch in ("warm_start", "cache_in_memory"):
+            value = getattr(t, switch)
+            _require(
+                isinstance(value, bool), f"training.{switch}", f"must be true or false, got {value!r}"
+            )
         _require(
             t.loss_weighting in LOSS_WEIGHTINGS,
             "training.loss_weighting",

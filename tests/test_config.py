@@ -103,6 +103,17 @@ def test_training_values_out_of_range_name_the_field():
         DEFAULT_CONFIG.replace(training=training)
 
 
+@pytest.mark.parametrize("switch", ["warm_start", "cache_in_memory"])
+def test_training_switches_must_be_booleans(switch):
+    # YAML's "no" is a boolean, but a quoted "false" is a string, and truthy.
+    data = DEFAULT_CONFIG.to_dict()
+    data["training"][switch] = "false"
+    with pytest.raises(
+        ConfigError, match=rf"training\.{switch}: must be true or false, got 'false'"
+    ):
+        PipelineConfig.from_dict(data)
+
+
 def test_from_dict_refuses_unknown_fields():
     data = DEFAULT_CONFIG.to_dict()
     data["tasks"][0]["treshold"] = 0.5

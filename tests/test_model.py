@@ -147,3 +147,45 @@ def test_configured_losses_map_to_keras_losses():
     assert type(task_loss(stay)).__name__ == "MeanSquaredError"
     assert type(task_loss(dataclasses.replace(stay, loss="huber"))).__name__ == "Huber"
     assert type(task_loss(dataclasses.replace(stay, loss="mae"))).__name__ == "MeanAbsoluteError"
+
+
+def _counted_batches(reads: list, batches: int = 50):
+    """A dataset of ``batches`` one-row batches that appends to ``reads`` each time a batch is
+    produced from the source (as reading a TFRecord would)."""
+
+    def produce(i):
+        reads.append(int(i))
+        return i
+
+    return tf.data.Dataset.range(batches).map(
+        lambda i: tf.py_function(produce, [i], tf.int64)
+    )
+
+
+@pytest.mark.parametrize("cache_in_memory", [True, False])
+def test_later_epochs_come_from_memory_only_when_configured(cache_in_memory):
+    from components.model import epochs_from_memory
+
+    training = dataclasses.replace(DEFAULT_CONFIG.training, cache_in_memory=cache_in_memory)
+    config = dataclasses.replace(DEFAULT_CONFIG, training=training)
+    reads: list[int] = []
+    dataset = epochs_from_memory(_counted_batches(reads), config, shuffle=True)
+
+    epochs = [[int(b) for b in dataset] for _ in range(3)]
+
+    for epoch in epochs:
+        assert sorted(epoch) == list(range(50)), "every batch once per epoch"
+    if cache_in_memory:
+        assert len(reads) == 50, "the source is read in the first epoch only"
+        assert epochs[1] != epochs[2], "later epochs reshuffle the batches' order"
+    else:
+        assert len(reads) == 150, "each epoch reads the source again"
+
+
+def test_validation_batches_keep_their_order_when_cached():
+    from components.model import epochs_from_memory
+
+    reads: list[int] = []
+    dataset = epochs_from_memory(_counted_batches(reads, 20), DEFAULT_CONFIG, shuffle=False)
+    assert [int(b) for b in dataset] == [int(b) for b in dataset] == list(range(20))
+    assert len(reads) == 20
