@@ -424,7 +424,9 @@ class PipelineConfig:
         for switch in ("warm_start", "cache_in_memory"):
             value = getattr(t, switch)
             _require(
-                isinstance(value, bool), f"training.{switch}", f"must be true or false, got {value!r}"
+                isinstance(value, bool),
+                f"training.{switch}",
+                f"must be true or false, got {value!r}",
             )
         _require(
             t.loss_weighting in LOSS_WEIGHTINGS,

@@ -157,9 +157,7 @@ def _counted_batches(reads: list, batches: int = 50):
         reads.append(int(i))
         return i
 
-    return tf.data.Dataset.range(batches).map(
-        lambda i: tf.py_function(produce, [i], tf.int64)
-    )
+    return tf.data.Dataset.range(batches).map(lambda i: tf.py_function(produce, [i], tf.int64))
 
 
 @pytest.mark.parametrize("cache_in_memory", [True, False])
