@@ -2,15 +2,15 @@
 
   uv run python -m benchmarks            # the full suite (about 40 min on 2 cores)
   uv run python -m benchmarks --quick    # a small version (about 6 min): 10k rows, fewer seeds
-  uv run python -m benchmarks --only baselines multitask_claim
+  uv run python -m benchmarks --only multitask_claim
+  uv run python -m benchmarks --workdir /tmp/bench --only pipeline_scaling baselines
 
 Each benchmark writes ``benchmarks/results/<name>.json`` and ``.md`` (``<name>_quick`` with
-``--quick``, which git ignores). ``quality_vs_oracle``, ``serving_speed`` and
-``evaluator_cost`` read the pipeline run that ``pipeline_scaling`` made at 100k rows (10k with
-``--quick``) in the work folder: a temporary folder, or ``--workdir`` to keep the runs (and to
-run those steps alone later).
-Nothing here asserts on time; a failed step is reported and the suite exits 1 after running
-the rest.
+``--quick``, which git ignores). ``baselines``, ``serving_speed`` and ``evaluator_cost`` read
+the pipeline run that ``pipeline_scaling`` made at 100k rows (10k with ``--quick``) in the work
+folder: a temporary folder, or ``--workdir`` to keep the runs (and to run those steps alone
+later). Nothing here asserts on time; a failed step is reported and the suite exits 1 after
+running the rest.
 """
 
 from __future__ import annotations
@@ -27,7 +27,6 @@ RESULTS = Path("benchmarks/results")
 STEPS = (
     "pipeline_scaling",
     "pipeline_scaling_multi_processing",
-    "quality_vs_oracle",
     "serving_speed",
     "evaluator_cost",
     "baselines",
@@ -62,15 +61,6 @@ def plan(quick: bool, workdir: Path) -> dict[str, list[str]]:
             "--output",
             str(RESULTS / f"pipeline_scaling_multi_processing{suffix}"),
         ],
-        "quality_vs_oracle": [
-            "benchmarks.quality_vs_oracle",
-            "--output-root",
-            str(run_root),
-            "--truth-root",
-            str(workdir / f"truth-{served_size}"),
-            "--output",
-            str(RESULTS / f"quality_vs_oracle{suffix}"),
-        ],
         "serving_speed": [
             "benchmarks.serving_speed",
             "--serving-dir",
@@ -87,7 +77,10 @@ def plan(quick: bool, workdir: Path) -> dict[str, list[str]]:
         ],
         "baselines": [
             "benchmarks.baselines",
-            *(["--quick"] if quick else []),
+            "--output-root",
+            str(run_root),
+            "--truth-root",
+            str(workdir / f"truth-{served_size}"),
             "--output",
             str(RESULTS / f"baselines{suffix}"),
         ],

@@ -68,27 +68,35 @@ def labels_of(frame: pd.DataFrame, config: PipelineConfig) -> dict:
     return labels
 
 
-def evaluate(model, inputs: dict, frame: pd.DataFrame, config: PipelineConfig) -> dict:
+def score(task, actual: np.ndarray, predicted: np.ndarray) -> dict[str, float]:
+    """A task's benchmark metrics from predictions in the label's unit: AUC, PR-AUC (average
+    precision) and Brier score for a binary task, MAE and RMSE for a regression. Every model
+    in the benchmarks is scored with this one function."""
     from sklearn import metrics
 
+    actual = np.asarray(actual, dtype=float).reshape(-1)
+    predicted = np.asarray(predicted, dtype=float).reshape(-1)
+    if task.type == "binary_classification":
+        predicted = np.clip(predicted, 1e-7, 1 - 1e-7)
+        return {
+            "auc": float(metrics.roc_auc_score(actual, predicted)),
+            "pr_auc": float(metrics.average_precision_score(actual, predicted)),
+            "brier_score": float(metrics.brier_score_loss(actual, predicted)),
+        }
+    return {
+        "mae": float(metrics.mean_absolute_error(actual, predicted)),
+        "rmse": float(np.sqrt(metrics.mean_squared_error(actual, predicted))),
+    }
+
+
+def evaluate(model, inputs: dict, frame: pd.DataFrame, config: PipelineConfig) -> dict:
     predictions = model.predict(inputs, batch_size=4096, verbose=0)
     results = {}
     for task in config.tasks:
         predicted = np.asarray(predictions[task.name]).reshape(-1)
-        actual = frame[task.label_column].to_numpy(float)
-        if task.type == "binary_classification":
-            results[task.name] = {
-                "auc": metrics.roc_auc_score(actual, predicted),
-                "pr_auc": metrics.average_precision_score(actual, predicted),
-                "brier_score": metrics.brier_score_loss(actual, predicted),
-            }
-        else:
-            if task.label_transform == "log1p":
-                predicted = np.maximum(np.expm1(predicted), 0)
-            results[task.name] = {
-                "mae": metrics.mean_absolute_error(actual, predicted),
-                "rmse": float(np.sqrt(metrics.mean_squared_error(actual, predicted))),
-            }
+        if task.label_transform == "log1p":
+            predicted = np.maximum(np.expm1(predicted), 0)
+        results[task.name] = score(task, frame[task.label_column].to_numpy(float), predicted)
     return results
 
 

@@ -2,7 +2,8 @@
 
 Reads the latest local run: the Evaluator's metrics for the model, and the ExampleGen ``eval``
 split joined by ``patient_id`` with the generator's truth for the oracle (the true probability,
-and the true expected stay, and its median for MAE).
+and the true expected stay, and its median for MAE). ``pipeline_scaling`` records this for
+each size; ``baselines`` reads runs with the same functions and adds the alternatives.
 
 Examples:
   uv run python -m benchmarks.quality_vs_oracle                       # after `make run`
@@ -29,53 +30,76 @@ from patient_data.generator import LENGTH_OF_STAY_LOG_SIGMA  # noqa: E402
 from pipeline.defaults import BUNDLED_TRUTH_ROOT, DEFAULT_CONFIG, DEFAULT_OUTPUT_ROOT  # noqa: E402
 
 
-def read_eval_split(examples_uri: str) -> pd.DataFrame:
-    """patient_id and labels of ExampleGen's eval split."""
+def read_split(examples_uri: str, split: str) -> tuple[pd.DataFrame, list[bytes]]:
+    """One ExampleGen split as a frame (a missing value is NaN) and as the serialized
+    ``tf.Example``s it was read from, in the same order.
+
+    Raises:
+        LookupError: if the split has no files.
+    """
     import tensorflow as tf
 
-    spec = {
-        "patient_id": tf.io.FixedLenFeature([], tf.string),
-        "disease_risk": tf.io.FixedLenFeature([], tf.int64),
-        "length_of_stay_days": tf.io.FixedLenFeature([], tf.float32),
-    }
-    files = sorted(glob.glob(os.path.join(examples_uri, "Split-eval", "*")))
-    dataset = tf.data.TFRecordDataset(files, compression_type="GZIP").batch(4096)
-    frames = []
-    for batch in dataset:
-        parsed = tf.io.parse_example(batch, spec)
-        frames.append(
-            pd.DataFrame(
-                {
-                    "patient_id": [p.decode() for p in parsed["patient_id"].numpy()],
-                    "disease_risk": parsed["disease_risk"].numpy(),
-                    "length_of_stay_days": parsed["length_of_stay_days"].numpy(),
-                }
-            )
-        )
-    return pd.concat(frames, ignore_index=True)
+    files = sorted(glob.glob(os.path.join(examples_uri, f"Split-{split}", "*")))
+    if not files:
+        raise LookupError(f"no Split-{split} files under {examples_uri}")
+    serialized = [r.numpy() for r in tf.data.TFRecordDataset(files, compression_type="GZIP")]
+    rows = []
+    for raw in serialized:
+        row = {}
+        for name, feature in tf.train.Example.FromString(raw).features.feature.items():
+            kind = feature.WhichOneof("kind")
+            values = getattr(feature, kind).value if kind else []
+            if values:
+                row[name] = values[0].decode() if kind == "bytes_list" else values[0]
+        rows.append(row)
+    return pd.DataFrame(rows), serialized
 
 
-def oracle_metrics(frame: pd.DataFrame) -> dict[str, dict[str, float]]:
-    from sklearn import metrics
+def truth_of(frame: pd.DataFrame, truth_root: str | os.PathLike) -> pd.DataFrame:
+    """The generator's truth for each row of ``frame``, in its order (joined by patient_id).
 
-    p = frame.true_disease_probability.clip(1e-7, 1 - 1e-7)
-    y = frame.disease_risk
-    stay = frame.length_of_stay_days
-    mean_stay = frame.true_expected_length_of_stay_days
+    Raises:
+        LookupError: if some rows have no truth under ``truth_root``.
+    """
+    truth = pd.concat(pd.read_csv(f) for f in sorted(Path(truth_root).glob("span-*.csv")))
+    joined = frame[["patient_id"]].merge(truth, on="patient_id", how="left")
+    missing = int(joined["true_disease_probability"].isna().sum())
+    if missing:
+        raise LookupError(f"{missing} of {len(frame)} eval rows have no truth in {truth_root}")
+    return joined
+
+
+def oracle_metrics(frame: pd.DataFrame, truth: pd.DataFrame) -> dict[str, dict[str, float]]:
+    """The best achievable metrics on ``frame``'s rows: the generator's true probability, and
+    for length of stay its true median (MAE is smallest there) and mean (RMSE is)."""
+    from benchmarks.bare import score
+
+    tasks = {task.name: task for task in DEFAULT_CONFIG.tasks}
+    mean_stay = truth["true_expected_length_of_stay_days"].to_numpy()
     median_stay = mean_stay * np.exp(-(LENGTH_OF_STAY_LOG_SIGMA**2) / 2)
+    risk, stay = frame["disease_risk"], frame["length_of_stay_days"]
     return {
-        "disease_risk": {
-            "auc": metrics.roc_auc_score(y, p),
-            "pr_auc": metrics.average_precision_score(y, p),
-            "brier_score": metrics.brier_score_loss(y, p),
-            "log_loss": metrics.log_loss(y, p),
-        },
+        "disease_risk": score(
+            tasks["disease_risk"], risk, truth["true_disease_probability"].to_numpy()
+        ),
         "length_of_stay_days": {
-            # MAE is smallest for the median, RMSE for the mean: the oracle uses each.
-            "mae": metrics.mean_absolute_error(stay, median_stay),
-            "rmse": float(np.sqrt(metrics.mean_squared_error(stay, mean_stay))),
+            "mae": score(tasks["length_of_stay_days"], stay, median_stay)["mae"],
+            "rmse": score(tasks["length_of_stay_days"], stay, mean_stay)["rmse"],
         },
     }
+
+
+def evaluator_metrics(run) -> dict[str, dict[str, float]]:
+    """The Evaluator's overall metrics of a run's candidate model, by task."""
+    from components.gate_verdict.metrics import read_metric_table
+
+    model: dict[str, dict[str, float]] = {}
+    for (which, slice_, task, metric), value in read_metric_table(
+        run.output_uri("evaluator", "evaluation")
+    ).items():
+        if which == "candidate" and slice_ == "Overall":
+            model.setdefault(task, {})[metric] = value
+    return model
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -104,7 +128,6 @@ def model_and_oracle(output_root: str | os.PathLike, truth_root: str | os.PathLi
         LookupError: without an evaluated run under ``output_root``, or when eval rows have no
             truth under ``truth_root``.
     """
-    from components.gate_verdict.metrics import read_metric_table
     from pipeline.local_run import LocalPaths
     from pipeline.run_summary import latest_run
 
@@ -112,18 +135,12 @@ def model_and_oracle(output_root: str | os.PathLike, truth_root: str | os.PathLi
     run = latest_run(paths.metadata_path, DEFAULT_CONFIG.pipeline_name)
     if run is None or not run.output_uri("evaluator", "evaluation"):
         raise LookupError(f"no evaluated run under {paths.output_root}; run `make run` first")
-    metric_table = read_metric_table(run.output_uri("evaluator", "evaluation"))
-    model: dict[str, dict[str, float]] = {}
-    for (which, slice_, task, metric), value in metric_table.items():
-        if which == "candidate" and slice_ == "Overall":
-            model.setdefault(task, {})[metric] = value
-
-    evaluation = read_eval_split(run.output_uri("example_gen", "examples"))
-    truth = pd.concat(pd.read_csv(f) for f in sorted(Path(truth_root).glob("span-*.csv")))
-    joined = evaluation.merge(truth, on="patient_id", how="inner")
-    if len(joined) != len(evaluation):
-        raise LookupError(f"only {len(joined)} of {len(evaluation)} eval rows have truth")
-    return {"rows": len(joined), "model": model, "oracle": oracle_metrics(joined)}
+    evaluation, _ = read_split(run.output_uri("example_gen", "examples"), "eval")
+    return {
+        "rows": len(evaluation),
+        "model": evaluator_metrics(run),
+        "oracle": oracle_metrics(evaluation, truth_of(evaluation, truth_root)),
+    }
 
 
 def table(figures: dict) -> str:
