@@ -8,9 +8,9 @@
 Each benchmark writes ``benchmarks/results/<name>.json`` and ``.md`` (``<name>_quick`` with
 ``--quick``, which git ignores). ``baselines``, ``serving_speed`` and ``evaluator_cost`` read
 the pipeline run that ``pipeline_scaling`` made at 100k rows (10k with ``--quick``) in the work
-folder: a temporary folder, or ``--workdir`` to keep the runs (and to run those steps alone
-later). Nothing here asserts on time; a failed step is reported and the suite exits 1 after
-running the rest.
+folder, ``trainer_cache`` the largest one (1M rows): a temporary folder, or ``--workdir`` to
+keep the runs (and to run those steps alone later). Nothing here asserts on time; a failed step
+is reported and the suite exits 1 after running the rest.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ STEPS = (
     "pipeline_scaling_multi_processing",
     "serving_speed",
     "evaluator_cost",
+    "trainer_cache",
     "baselines",
     "multitask_claim",
 )
@@ -74,6 +75,14 @@ def plan(quick: bool, workdir: Path) -> dict[str, list[str]]:
             str(run_root),
             "--output",
             str(RESULTS / f"evaluator_cost{suffix}"),
+        ],
+        "trainer_cache": [
+            "benchmarks.trainer_cache",
+            # The largest run: where reading the splits every epoch cost the most.
+            "--output-root",
+            str(workdir / f"outputs-{sizes[-1]}"),
+            "--output",
+            str(RESULTS / f"trainer_cache{suffix}"),
         ],
         "baselines": [
             "benchmarks.baselines",

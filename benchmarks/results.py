@@ -5,6 +5,7 @@ Each file says which machine and which versions the figures came from, and when.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import json
 import os
@@ -36,8 +37,16 @@ def machine() -> dict[str, Any]:
             versions[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
             versions[name] = None
+    cpu_model = None
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu_model = line.split(":", 1)[1].strip()
+                break
     return {
         "cpus": os.cpu_count(),
+        # Machines of one kind can differ in speed: figures compare within one recording.
+        "cpu_model": cpu_model,
         "memory_gib": memory_gib,
         "processor": platform.processor() or platform.machine(),
         "system": f"{platform.system()} {platform.release()}",
@@ -51,7 +60,8 @@ def machine_line(info: dict[str, Any] | None = None) -> str:
     info = info or machine()
     versions = ", ".join(f"{k} {v}" for k, v in info["versions"].items() if v)
     return (
-        f"{info['cpus']} CPUs, {info['memory_gib']} GiB, {info['system']}, "
+        f"{info['cpus']} CPUs ({info.get('cpu_model') or 'model unknown'}), "
+        f"{info['memory_gib']} GiB, {info['system']}, "
         f"Python {info['python']}; {versions}"
     )
 
