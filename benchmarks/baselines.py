@@ -163,7 +163,9 @@ def table(results: dict) -> str:
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     evaluator = results["evaluator"]
     cells = [f"{evaluator.get(t, {}).get(m, float('nan')):.4f}" for t, m in METRICS]
-    lines.append("| *cross-check: the Evaluator (TFMA) on the pushed model* | " + " | ".join(cells))
+    lines.append(
+        "| *cross-check: the Evaluator (TFMA) on the pushed model* | " + " | ".join(cells) + " |"
+    )
     return "\n".join(lines)
 
 
