@@ -23,6 +23,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from benchmarks.results import busy_warning
+
 RESULTS = Path("benchmarks/results")
 STEPS = (
     "pipeline_scaling",
@@ -123,6 +125,9 @@ def main(argv: list[str] | None = None) -> int:
         steps = plan(args.quick, Path(workdir))
         for name in (s for s in STEPS if s in chosen):
             command = [sys.executable, "-m", *steps[name]]
+            warning = busy_warning()
+            if warning:
+                print(warning, flush=True)
             print(f"\n=== {name}: {' '.join(command[2:])}", flush=True)
             started = time.monotonic()
             code = subprocess.call(command)

@@ -10,9 +10,12 @@ import datetime
 import json
 import os
 import platform
+import time
 from importlib import metadata
 from pathlib import Path
 from typing import Any
+
+_BUSY_THRESHOLD = 0.25
 
 _VERSIONS = (
     "tfx",
@@ -21,6 +24,35 @@ _VERSIONS = (
     "tensorflow-model-analysis",
     "apache-beam",
 )
+
+
+def cpu_busy(seconds: float = 1.0) -> float | None:
+    """The share of all CPUs' time spent busy over the next ``seconds`` (from /proc/stat), or
+    None where that cannot be read. Called while this process itself is idle, it measures the
+    other work on the machine."""
+
+    def sample() -> tuple[int, int]:
+        fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+        idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
+        return sum(fields), idle
+
+    try:
+        total_0, idle_0 = sample()
+        time.sleep(seconds)
+        total_1, idle_1 = sample()
+    except (OSError, ValueError, IndexError):
+        return None
+    total = total_1 - total_0
+    return round(1 - (idle_1 - idle_0) / total, 3) if total > 0 else None
+
+
+def busy_warning() -> str | None:
+    """A warning when other work keeps the CPUs busy, else None: a benchmark sharing two
+    cores with other work records wrong times."""
+    busy = cpu_busy()
+    if busy is None or busy <= _BUSY_THRESHOLD:
+        return None
+    return f"warning: other work keeps the CPUs {busy:.0%} busy; timings taken now will not compare"
 
 
 def machine() -> dict[str, Any]:
@@ -52,6 +84,9 @@ def machine() -> dict[str, Any]:
         "system": f"{platform.system()} {platform.release()}",
         "python": platform.python_version(),
         "versions": versions,
+        # Other work on the machine when the figures were recorded (this process idle): above
+        # about 25%, something else was running and the timings are not to be trusted.
+        "other_cpu_busy_at_end": cpu_busy(),
     }
 
 
@@ -74,6 +109,9 @@ def record(output: str | Path, results: Any, table: str) -> None:
     caption = f"Recorded {recorded} on {machine_line(info)}."
     print(table)
     print(caption)
+    busy = info["other_cpu_busy_at_end"]
+    if busy is not None and busy > _BUSY_THRESHOLD:
+        print(f"warning: other work kept the CPUs {busy:.0%} busy as this was recorded")
     output = Path(output)
     output.parent.mkdir(parents=True, exist_ok=True)
     document = {"recorded": recorded, "machine": info, "results": results}
