@@ -6,7 +6,8 @@
   uv run python -m benchmarks --workdir /tmp/bench --only pipeline_scaling baselines
 
 Each benchmark writes ``benchmarks/results/<name>.json`` and ``.md`` (``<name>_quick`` with
-``--quick``, which git ignores). ``baselines``, ``serving_speed`` and ``evaluator_cost`` read
+``--quick``, which git ignores); the full suite then copies the tables into
+``benchmarks/README.md`` (``benchmarks.readme``). ``baselines``, ``serving_speed`` and ``evaluator_cost`` read
 the pipeline run that ``pipeline_scaling`` made at 100k rows (10k with ``--quick``) in the work
 folder, ``trainer_cache`` the largest one (1M rows): a temporary folder, or ``--workdir`` to
 keep the runs (and to run those steps alone later). Nothing here asserts on time; a failed step
@@ -23,6 +24,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from benchmarks import readme
 from benchmarks.results import busy_warning
 
 RESULTS = Path("benchmarks/results")
@@ -138,7 +140,16 @@ def main(argv: list[str] | None = None) -> int:
     print("\n| step | result | wall s |\n|---|---|---|")
     for name, code, seconds in summary:
         print(f"| {name} | {'ok' if code == 0 else f'FAILED (exit {code})'} | {seconds:.0f} |")
-    return 0 if all(code == 0 for _, code, _ in summary) else 1
+    ok = all(code == 0 for _, code, _ in summary)
+    if not args.quick:
+        # The README quotes the latest recorded tables, each with its machine and date.
+        try:
+            quoted = readme.update()
+            print(f"\n{readme.README}: quotes {len(quoted)} result tables")
+        except readme.MissingResults as error:
+            print(f"\nerror: {error}")
+            ok = False
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":
