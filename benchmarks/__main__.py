@@ -1,17 +1,17 @@
 """The benchmark suite: every benchmark, one after the other, each in its own process.
 
-  uv run python -m benchmarks            # the full suite (about 40 min on 2 cores)
+  uv run python -m benchmarks            # the full suite (about 45 min on 2 cores)
   uv run python -m benchmarks --quick    # a small version (about 6 min): 10k rows, fewer seeds
   uv run python -m benchmarks --only multitask_claim
   uv run python -m benchmarks --workdir /tmp/bench --only pipeline_scaling baselines
 
 Each benchmark writes ``benchmarks/results/<name>.json`` and ``.md`` (``<name>_quick`` with
 ``--quick``, which git ignores); the full suite then copies the tables into
-``benchmarks/README.md`` (``benchmarks.readme``). ``baselines``, ``serving_speed`` and ``evaluator_cost`` read
-the pipeline run that ``pipeline_scaling`` made at 100k rows (10k with ``--quick``) in the work
-folder, ``trainer_cache`` the largest one (1M rows): a temporary folder, or ``--workdir`` to
-keep the runs (and to run those steps alone later). Nothing here asserts on time; a failed step
-is reported and the suite exits 1 after running the rest.
+``benchmarks/README.md`` (``benchmarks.readme``). ``baselines``, ``serving_speed`` and
+``evaluator_cost`` read the pipeline run that ``pipeline_scaling`` made at 100k rows (10k
+with ``--quick``) in the work folder, ``trainer_cache`` the largest one (1M rows): a temporary
+folder, or ``--workdir`` to keep the runs (and to run those steps alone later). Nothing here
+asserts on time; a failed step is reported and the suite exits 1 after running the rest.
 """
 
 from __future__ import annotations

@@ -22,7 +22,9 @@ README = Path("benchmarks/README.md")
 RESULTS = Path("benchmarks/results")
 
 _BLOCK = re.compile(
-    r"(?P<start><!-- results: (?P<name>[a-z0-9_]+) -->\n)(?P<body>.*?)(?P<end><!-- end results -->)",
+    r"(?P<start><!-- results: (?P<name>[a-z0-9_]+) -->\n)"
+    r"(?P<body>.*?)"
+    r"(?P<end><!-- end results -->)",
     re.DOTALL,
 )
 
