@@ -20,7 +20,7 @@ test: env
 test-fast: env
 	$(RUN) pytest -q -m "not e2e"
 
-## The benchmark suite (about 45 min on 2 cores) and its small version (about 6 min).
+## The benchmark suite (about 45 min on 2 cores) and its small version (about 9 min).
 bench: env
 	$(RUN) python -m benchmarks
 

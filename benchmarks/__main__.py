@@ -1,7 +1,7 @@
 """The benchmark suite: every benchmark, one after the other, each in its own process.
 
   uv run python -m benchmarks            # the full suite (about 45 min on 2 cores)
-  uv run python -m benchmarks --quick    # a small version (about 6 min): 10k rows, fewer seeds
+  uv run python -m benchmarks --quick    # a small version (about 9 min): 10k rows, fewer seeds
   uv run python -m benchmarks --only multitask_claim
   uv run python -m benchmarks --workdir /tmp/bench --only pipeline_scaling baselines
 
