@@ -245,10 +245,10 @@ class Training:
             ``loss_weight``. benchmarks/README.md compares the two on the bundled generator.
         cache_in_memory: keep the transformed training and validation batches in memory after
             the first epoch, so that later epochs do not read and parse the TFRecords again
-            (at 1M rows each later epoch took 9.3 s instead of 11.5 s). The batches are formed once
-            from the shuffled first pass; later epochs shuffle their order. Costs about 100
-            bytes per example of the default dataset (70 MB at 700k training rows); turn off
-            when the splits do not fit in the Trainer's memory.
+            (at 1M rows each later epoch took 9-11 s instead of 11.5-16 s). The batches are
+            formed once from the shuffled first pass; later epochs shuffle their order. Costs
+            about 100 bytes per example of the default dataset (70 MB at 700k training rows);
+            turn off when the splits do not fit in the Trainer's memory.
     """
 
     epochs: int = 20
